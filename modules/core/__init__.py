@@ -1,0 +1,1 @@
+"""The shared kernel every module may import: errors, the principal, the database handle, scalars."""

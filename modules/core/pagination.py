@@ -1,0 +1,41 @@
+"""Relay connection pieces shared by every paginated list: opaque cursors and `PageInfo`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import strawberry
+
+from modules.core.errors import BadUserInput
+
+
+def encode_cursor(*parts: Any) -> str:
+    raw = json.dumps(parts, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, size: int, field: str = "after") -> list[Any]:
+    """The parts of a cursor made by `encode_cursor`; BAD_USER_INPUT if it is not one."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadUserInput.of(field, "is not a cursor returned by this API") from None
+    if not isinstance(parts, list) or len(parts) != size:
+        raise BadUserInput.of(field, "is not a cursor returned by this API")
+    return parts
+
+
+def check_page_size(first: int, *, maximum: int, field: str = "first") -> None:
+    if not 1 <= first <= maximum:
+        raise BadUserInput.of(field, f"must be between 1 and {maximum} (got {first})")
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None

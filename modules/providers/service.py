@@ -1,0 +1,195 @@
+"""Providers: instances, a workspace's own prices, and pricing calls (override first, then catalogue)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from modules.core.database import Database
+from modules.core.errors import BadUserInput, Conflict, Problem
+from modules.core.principal import Principal, Scope
+from modules.providers.catalogue import PriceCatalogue
+from modules.providers.pricing import ModelPrice, PricedCost, PriceRequest, choose_override
+from modules.providers.repository import ProviderInstance, ProviderRepository
+from modules.workspaces.service import WorkspaceService, parse_uuid
+
+MAX_PROVIDER_LENGTH = 100
+MAX_MODEL_LENGTH = 200
+MAX_INSTANCE_NAME_LENGTH = 100
+MAX_NOTES_LENGTH = 2000
+MAX_PRICE_PER_MILLION = Decimal(1_000_000)
+ALWAYS = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def normalize_provider(provider: str) -> str:
+    """Provider ids are case-insensitive ('OpenAI' is 'openai'), as in the catalogue."""
+    return provider.strip().lower()
+
+
+def text_problem(field: str, value: str | None, maximum: int, *, required: bool = True) -> Problem | None:
+    if value is None:
+        return Problem(field, "is required") if required else None
+    if "\x00" in value:
+        return Problem(field, "must not contain NUL characters")
+    if required and not value.strip():
+        return Problem(field, "must not be empty")
+    if len(value) > maximum:
+        return Problem(field, f"must be at most {maximum} characters (got {len(value)})")
+    return None
+
+
+class ProviderService:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        repository: ProviderRepository,
+        catalogue: PriceCatalogue,
+        workspaces: WorkspaceService,
+    ) -> None:
+        self.database = database
+        self.repository = repository
+        self.catalogue = catalogue
+        self.workspaces = workspaces
+
+    async def price_many(self, requests: Sequence[PriceRequest]) -> list[PricedCost]:
+        """The cost of each call, in order: the workspace's override if one applies, else the catalogue's
+        price at the call's own time, else unknown."""
+        keys = {(r.workspace_id, r.provider, r.model) for r in requests}
+        async with self.database.session_factory() as session:
+            overrides = await self.repository.prices_for(session, keys)
+        by_key: dict[tuple[UUID, str, str], list[ModelPrice]] = {}
+        for price in overrides:
+            by_key.setdefault((price.workspace_id, price.provider, price.model), []).append(price)
+        costs = []
+        for request in requests:
+            override = choose_override(by_key.get((request.workspace_id, request.provider, request.model), []), request)
+            if override is not None:
+                costs.append(override.cost(request.tokens))
+                continue
+            priced = self.catalogue.price(
+                provider=request.provider, model=request.model, tokens=request.tokens, at=request.occurred_at
+            )
+            costs.append(priced or PricedCost.unknown())
+        return costs
+
+    async def instances_by_id(self, ids: Collection[UUID]) -> dict[UUID, ProviderInstance]:
+        async with self.database.session_factory() as session:
+            return await self.repository.instances_by_id(session, ids)
+
+    async def create_instance(
+        self,
+        principal: Principal,
+        *,
+        workspace_ref: str,
+        provider: str,
+        name: str,
+        base_url: str | None,
+        notes: str | None,
+    ) -> ProviderInstance:
+        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
+        principal.require(Scope.ADMIN, workspace.id)
+        problems = [
+            p
+            for p in (
+                text_problem("provider", provider, MAX_PROVIDER_LENGTH),
+                text_problem("name", name, MAX_INSTANCE_NAME_LENGTH),
+                text_problem("baseUrl", base_url, MAX_NOTES_LENGTH, required=False),
+                text_problem("notes", notes, MAX_NOTES_LENGTH, required=False),
+            )
+            if p
+        ]
+        if problems:
+            raise BadUserInput(problems)
+        async with self.database.session_factory.begin() as session:
+            instance = await self.repository.insert_instance(
+                session,
+                workspace_id=workspace.id,
+                provider=normalize_provider(provider),
+                name=name.strip(),
+                base_url=base_url,
+                notes=notes,
+            )
+        if instance is None:
+            raise Conflict(f"this workspace already has a {provider} instance named {name!r}", field="name")
+        return instance
+
+    async def list_instances(self, principal: Principal, *, workspace_ref: str) -> list[ProviderInstance]:
+        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
+        principal.require(Scope.READ, workspace.id)
+        async with self.database.session_factory() as session:
+            return await self.repository.instances(session, workspace_id=workspace.id)
+
+    async def set_model_price(
+        self,
+        principal: Principal,
+        *,
+        workspace_ref: str,
+        provider: str,
+        model: str,
+        provider_instance_id: str | None,
+        effective_from: datetime | None,
+        input_per_million: Decimal,
+        output_per_million: Decimal,
+        cached_input_per_million: Decimal | None,
+        cache_write_per_million: Decimal | None,
+    ) -> ModelPrice:
+        """Set (or replace, for the same start) a workspace's own price; without a start it applies always."""
+        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
+        principal.require(Scope.ADMIN, workspace.id)
+        problems = [
+            p
+            for p in (
+                text_problem("provider", provider, MAX_PROVIDER_LENGTH),
+                text_problem("model", model, MAX_MODEL_LENGTH),
+            )
+            if p
+        ]
+        rates = {
+            "inputPerMillion": input_per_million,
+            "outputPerMillion": output_per_million,
+            "cachedInputPerMillion": cached_input_per_million,
+            "cacheWritePerMillion": cache_write_per_million,
+        }
+        for field, rate in rates.items():
+            if rate is not None and not Decimal(0) <= rate <= MAX_PRICE_PER_MILLION:
+                problems.append(Problem(field, f"must be between 0 and {MAX_PRICE_PER_MILLION} USD per million"))
+        if effective_from is not None and effective_from.tzinfo is None:
+            problems.append(Problem("effectiveFrom", "must include a UTC offset, e.g. 2026-01-01T00:00:00Z"))
+        instance_id = None
+        if provider_instance_id is not None:
+            instance_id = parse_uuid(provider_instance_id)
+            instances = await self.instances_by_id({instance_id}) if instance_id else {}
+            instance = instances.get(instance_id) if instance_id else None
+            if instance is None or instance.workspace_id != workspace.id:
+                problems.append(Problem("providerInstanceId", "no such provider instance in this workspace"))
+        if problems:
+            raise BadUserInput(problems)
+        async with self.database.session_factory.begin() as session:
+            return await self.repository.upsert_price(
+                session,
+                workspace_id=workspace.id,
+                provider=normalize_provider(provider),
+                model=model.strip(),
+                provider_instance_id=instance_id,
+                effective_from=effective_from or ALWAYS,
+                input_per_million=input_per_million,
+                output_per_million=output_per_million,
+                cached_input_per_million=cached_input_per_million,
+                cache_write_per_million=cache_write_per_million,
+            )
+
+    async def model_prices(
+        self, principal: Principal, *, workspace_ref: str, provider: str | None, model: str | None
+    ) -> list[ModelPrice]:
+        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
+        principal.require(Scope.READ, workspace.id)
+        async with self.database.session_factory() as session:
+            return await self.repository.prices(
+                session,
+                workspace_id=workspace.id,
+                provider=normalize_provider(provider) if provider else None,
+                model=model,
+            )

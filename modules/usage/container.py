@@ -1,0 +1,32 @@
+"""UsageContainer: imports the database and the workspaces, users and providers services; exports
+UsageService."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from modules.core.database import Database
+from modules.providers.service import ProviderService
+from modules.usage.aggregation import UsageAggregates
+from modules.usage.repository import UsageRepository
+from modules.usage.service import UsageService
+from modules.users.service import UserService
+from modules.workspaces.service import WorkspaceService
+
+
+class UsageContainer(containers.DeclarativeContainer):
+    database = providers.Dependency(instance_of=Database)
+    workspaces = providers.Dependency(instance_of=WorkspaceService)
+    users = providers.Dependency(instance_of=UserService)
+    llm_providers = providers.Dependency(instance_of=ProviderService)
+    repository = providers.Singleton(UsageRepository)
+    aggregates = providers.Singleton(UsageAggregates)
+    service = providers.Factory(
+        UsageService,
+        database=database,
+        repository=repository,
+        aggregates=aggregates,
+        workspaces=workspaces,
+        users=users,
+        providers=llm_providers,
+    )

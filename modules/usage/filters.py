@@ -1,0 +1,26 @@
+"""A validated UsageFilterSpec as SQL conditions on usage_events, shared by every read."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement
+
+from modules.usage.models import UsageEventRow as Event
+from modules.usage.records import UsageFilterSpec
+
+
+def filter_conditions(spec: UsageFilterSpec) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Event.workspace_id == spec.workspace_id]
+    equalities = {
+        Event.user_id: spec.user_id,
+        Event.provider: spec.provider,
+        Event.model: spec.model,
+        Event.task_type: spec.task_type,
+        Event.provider_instance_id: spec.provider_instance_id,
+        Event.status: spec.status.value if spec.status else None,
+    }
+    conditions.extend(column == value for column, value in equalities.items() if value is not None)
+    if spec.start is not None:
+        conditions.append(Event.occurred_at >= spec.start)
+    if spec.end is not None:
+        conditions.append(Event.occurred_at < spec.end)
+    return conditions

@@ -1,0 +1,107 @@
+"""GraphQL input types of the usage module, each with `to_model()` into the service's plain data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry.scalars import JSON
+
+from modules.usage.records import UsageFilterInput, UsageInput, UsageStatus
+
+UsageStatusType = strawberry.enum(UsageStatus, name="UsageStatus")
+
+
+@strawberry.input(
+    description="One LLM call. promptTokens counts all input tokens, cached ones included; cachedPromptTokens "
+    "and cacheWriteTokens are parts of it. reasoningTokens are part of completionTokens."
+)
+class TrackUsageInput:
+    workspace_id: strawberry.ID = strawberry.field(description="The workspace's id or slug.")
+    provider: str = strawberry.field(description="Provider id as in the price catalogue, e.g. openai, anthropic.")
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    request_id: str | None = strawberry.field(
+        default=None,
+        description="Idempotency key: the same id is stored once per workspace. Default: generated.",
+    )
+    occurred_at: datetime | None = strawberry.field(default=None, description="When the call ended. Default: now.")
+    provider_instance_id: strawberry.ID | None = None
+    task_type: str | None = None
+    user_id: str | None = strawberry.field(
+        default=None, description="Your own id for the end user; users are registered on first sight."
+    )
+    session_id: str | None = None
+    total_tokens: int | None = strawberry.field(default=None, description="Default: prompt + completion.")
+    cached_prompt_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cost_usd: Decimal | None = strawberry.field(
+        default=None, description="Your own figure; it wins over every price (costSource CALLER)."
+    )
+    duration_ms: int | None = None
+    time_to_first_token_ms: int | None = None
+    status: UsageStatus | None = strawberry.field(
+        default=None, description="Default: ERROR when errorType is given, else SUCCESS."
+    )
+    error_type: str | None = None
+    error_message: str | None = None
+    retry_count: int | None = None
+    streamed: bool | None = None
+    tags: JSON | None = strawberry.field(default=None, description="A flat JSON object of strings.")
+
+    def to_model(self) -> UsageInput:
+        return UsageInput(
+            workspace_id=str(self.workspace_id),
+            provider=self.provider,
+            model=self.model,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            request_id=self.request_id,
+            occurred_at=self.occurred_at,
+            provider_instance_id=str(self.provider_instance_id) if self.provider_instance_id else None,
+            task_type=self.task_type,
+            user_id=self.user_id,
+            session_id=self.session_id,
+            total_tokens=self.total_tokens,
+            cached_prompt_tokens=self.cached_prompt_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+            reasoning_tokens=self.reasoning_tokens,
+            cost_usd=self.cost_usd,
+            duration_ms=self.duration_ms,
+            time_to_first_token_ms=self.time_to_first_token_ms,
+            status=self.status,
+            error_type=self.error_type,
+            error_message=self.error_message,
+            retry_count=self.retry_count,
+            streamed=self.streamed,
+            tags=self.tags,
+        )
+
+
+@strawberry.input(description="Which events to consider: one workspace, optional equalities, [from, to).")
+class UsageFilter:
+    workspace_id: strawberry.ID = strawberry.field(description="The workspace's id or slug.")
+    user_id: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    task_type: str | None = None
+    provider_instance_id: strawberry.ID | None = None
+    status: UsageStatus | None = None
+    from_: datetime | None = strawberry.field(default=None, name="from", description="Inclusive.")
+    to: datetime | None = strawberry.field(default=None, description="Exclusive.")
+
+    def to_model(self) -> UsageFilterInput:
+        return UsageFilterInput(
+            workspace_id=str(self.workspace_id),
+            user_id=self.user_id,
+            provider=self.provider,
+            model=self.model,
+            task_type=self.task_type,
+            provider_instance_id=str(self.provider_instance_id) if self.provider_instance_id else None,
+            status=self.status,
+            start=self.from_,
+            end=self.to,
+        )

@@ -1,0 +1,84 @@
+"""Tables of the usage module: one row per LLM call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from modules.core.database import Base
+
+MONEY = Numeric(20, 10)
+
+
+class UsageEventRow(Base):
+    """Costs are NULL when unknown (UNKNOWN_MODEL); sums treat them as 0 and count them as unpriced."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        # Idempotency: a (workspace, request id) is stored once; the ON CONFLICT target of every insert.
+        UniqueConstraint("workspace_id", "request_id"),
+        # Every analytics query filters one workspace and a time range; usageEvents pages newest first
+        # by (occurred_at, id). One index serves both, read forwards or backwards.
+        Index("ix_usage_events_workspace_time", "workspace_id", "occurred_at", "id"),
+        # The per-user filter (a customer's own view) without scanning the workspace's whole range.
+        Index("ix_usage_events_workspace_user_time", "workspace_id", "user_id", "occurred_at"),
+        CheckConstraint(
+            "prompt_tokens >= 0 AND completion_tokens >= 0 AND total_tokens >= 0 AND cached_prompt_tokens >= 0"
+            " AND cache_write_tokens >= 0 AND reasoning_tokens >= 0",
+            name="tokens_not_negative",
+        ),
+        CheckConstraint("status IN ('SUCCESS', 'ERROR')", name="status_known"),
+        CheckConstraint(
+            "cost_source IN ('CATALOG', 'WORKSPACE_OVERRIDE', 'CALLER', 'UNKNOWN_MODEL')",
+            name="cost_source_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    request_id: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    provider: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(Text)
+    provider_instance_id: Mapped[UUID | None] = mapped_column(ForeignKey("provider_instances.id", ondelete="SET NULL"))
+    task_type: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(Text)
+    session_id: Mapped[str | None] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    total_tokens: Mapped[int] = mapped_column(BigInteger)
+    cached_prompt_tokens: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    input_cost_usd: Mapped[Decimal | None] = mapped_column(MONEY)
+    output_cost_usd: Mapped[Decimal | None] = mapped_column(MONEY)
+    cost_usd: Mapped[Decimal | None] = mapped_column(MONEY)
+    cost_source: Mapped[str] = mapped_column(Text)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    time_to_first_token_ms: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text)
+    error_type: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    retry_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    streamed: Mapped[bool | None] = mapped_column(Boolean)
+    tags: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

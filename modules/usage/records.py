@@ -1,0 +1,177 @@
+"""Plain data of the usage module, as it crosses layers: what comes in, what is stored, what is summed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from modules.providers.pricing import CostSource
+
+
+class UsageStatus(StrEnum):
+    SUCCESS = "SUCCESS"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True)
+class UsageInput:
+    """One call as the caller reported it, not yet validated."""
+
+    workspace_id: str
+    provider: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    request_id: str | None = None
+    occurred_at: datetime | None = None
+    provider_instance_id: str | None = None
+    task_type: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    total_tokens: int | None = None
+    cached_prompt_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cost_usd: Decimal | None = None
+    duration_ms: int | None = None
+    time_to_first_token_ms: int | None = None
+    status: UsageStatus | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    retry_count: int | None = None
+    streamed: bool | None = None
+    tags: Any = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewUsageEvent:
+    """A validated, priced call, ready to be stored."""
+
+    workspace_id: UUID
+    request_id: str
+    occurred_at: datetime
+    received_at: datetime
+    provider: str
+    model: str
+    provider_instance_id: UUID | None
+    task_type: str | None
+    user_id: str | None
+    session_id: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cached_prompt_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    input_cost_usd: Decimal | None
+    output_cost_usd: Decimal | None
+    cost_usd: Decimal | None
+    cost_source: CostSource
+    duration_ms: int | None
+    time_to_first_token_ms: int | None
+    status: UsageStatus
+    error_type: str | None
+    error_message: str | None
+    retry_count: int
+    streamed: bool | None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsageEvent(NewUsageEvent):
+    """A stored call."""
+
+    id: int
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Completion tokens per second of the whole call; None without a duration."""
+        if not self.duration_ms:
+            return None
+        return self.completion_tokens * 1000 / self.duration_ms
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """What one tracked input became: its stored event, and whether it had been stored before."""
+
+    event: UsageEvent
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class UsageFilterSpec:
+    """A validated filter: one workspace, optional equalities, a half-open time range [start, end)."""
+
+    workspace_id: UUID
+    user_id: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    task_type: str | None = None
+    provider_instance_id: UUID | None = None
+    status: UsageStatus | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UsageMetrics:
+    calls: int
+    success_count: int
+    error_count: int
+    prompt_tokens: int
+    completion_tokens: int
+    cached_prompt_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+    cost_usd: Decimal
+    unpriced_calls: int
+    avg_duration_ms: float | None
+    p50_duration_ms: float | None
+    p95_duration_ms: float | None
+    avg_time_to_first_token_ms: float | None
+    avg_tokens_per_second: float | None
+
+    @property
+    def error_rate(self) -> float:
+        return self.error_count / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True)
+class UsageGroup:
+    key: str | None
+    metrics: UsageMetrics
+
+
+@dataclass(frozen=True)
+class UsageBreakdown:
+    totals: UsageMetrics
+    by_provider: list[UsageGroup]
+    by_model: list[UsageGroup]
+    by_task_type: list[UsageGroup]
+
+
+@dataclass(frozen=True)
+class UsageEventPage:
+    events: list[UsageEvent]
+    has_next_page: bool
+
+
+@dataclass(frozen=True)
+class UsageFilterInput:
+    """A filter as the caller sent it, not yet validated. `start` inclusive, `end` exclusive."""
+
+    workspace_id: str
+    user_id: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    task_type: str | None = None
+    provider_instance_id: str | None = None
+    status: UsageStatus | None = None
+    start: datetime | None = None
+    end: datetime | None = None

@@ -1,0 +1,107 @@
+"""SQL that writes and reads single usage events (sums live in aggregation.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modules.providers.pricing import CostSource
+from modules.usage.filters import filter_conditions
+from modules.usage.models import UsageEventRow
+from modules.usage.records import NewUsageEvent, UsageEvent, UsageFilterSpec, UsageStatus
+
+# Column → Postgres array type for the unnest() insert; tags travel as text and are cast to jsonb.
+INSERT_COLUMNS: dict[str, str] = {
+    "workspace_id": "uuid",
+    "request_id": "text",
+    "occurred_at": "timestamptz",
+    "received_at": "timestamptz",
+    "provider": "text",
+    "model": "text",
+    "provider_instance_id": "uuid",
+    "task_type": "text",
+    "user_id": "text",
+    "session_id": "text",
+    "prompt_tokens": "bigint",
+    "completion_tokens": "bigint",
+    "total_tokens": "bigint",
+    "cached_prompt_tokens": "bigint",
+    "cache_write_tokens": "bigint",
+    "reasoning_tokens": "bigint",
+    "input_cost_usd": "numeric",
+    "output_cost_usd": "numeric",
+    "cost_usd": "numeric",
+    "cost_source": "text",
+    "duration_ms": "integer",
+    "time_to_first_token_ms": "integer",
+    "status": "text",
+    "error_type": "text",
+    "error_message": "text",
+    "retry_count": "integer",
+    "streamed": "boolean",
+    "tags": "text",
+}
+EVENT_COLUMNS = [f.name for f in fields(UsageEvent)]
+
+# One statement whatever the batch size: 28 array parameters, so the plan is prepared once and reused.
+INSERT_SQL = text(
+    f"INSERT INTO usage_events ({', '.join(INSERT_COLUMNS)}) "
+    f"SELECT {', '.join('t.tags::jsonb' if c == 'tags' else 't.' + c for c in INSERT_COLUMNS)} "
+    f"FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in INSERT_COLUMNS.items())}) "
+    f"AS t({', '.join(INSERT_COLUMNS)}) "
+    f"ON CONFLICT (workspace_id, request_id) DO NOTHING "
+    f"RETURNING {', '.join(EVENT_COLUMNS)}"
+)
+
+
+def event_from_mapping(row: Any) -> UsageEvent:
+    values = {name: row[name] for name in EVENT_COLUMNS}
+    values["cost_source"] = CostSource(values["cost_source"])
+    values["status"] = UsageStatus(values["status"])
+    return UsageEvent(**values)
+
+
+def insert_parameters(events: Sequence[NewUsageEvent]) -> dict[str, list[Any]]:
+    parameters: dict[str, list[Any]] = {column: [] for column in INSERT_COLUMNS}
+    for event in events:
+        for column in INSERT_COLUMNS:
+            value = getattr(event, column)
+            parameters[column].append(json.dumps(value) if column == "tags" else value)
+    return parameters
+
+
+class UsageRepository:
+    async def insert_many(self, session: AsyncSession, events: Sequence[NewUsageEvent]) -> list[UsageEvent]:
+        """Store the events whose (workspace, request id) is new; return those stored now."""
+        if not events:
+            return []
+        result = await session.execute(INSERT_SQL, insert_parameters(events))
+        return [event_from_mapping(row) for row in result.mappings()]
+
+    async def find_by_request_ids(self, session: AsyncSession, keys: Sequence[tuple[UUID, str]]) -> list[UsageEvent]:
+        if not keys:
+            return []
+        key = tuple_(UsageEventRow.workspace_id, UsageEventRow.request_id)
+        statement = select(*[getattr(UsageEventRow, c) for c in EVENT_COLUMNS]).where(key.in_(list(keys)))
+        result = await session.execute(statement)
+        return [event_from_mapping(row) for row in result.mappings()]
+
+    async def page(
+        self, session: AsyncSession, spec: UsageFilterSpec, *, before: tuple[datetime, int] | None, limit: int
+    ) -> list[UsageEvent]:
+        """Events newest first (by occurred_at, then id), the `limit` after the keyset position `before`."""
+        statement: Select[Any] = select(*[getattr(UsageEventRow, c) for c in EVENT_COLUMNS]).where(
+            *filter_conditions(spec)
+        )
+        if before is not None:
+            statement = statement.where(tuple_(UsageEventRow.occurred_at, UsageEventRow.id) < before)
+        statement = statement.order_by(UsageEventRow.occurred_at.desc(), UsageEventRow.id.desc()).limit(limit)
+        result = await session.execute(statement)
+        return [event_from_mapping(row) for row in result.mappings()]

@@ -1,0 +1,82 @@
+"""Usage queries and mutations: thin, they call UsageService."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import strawberry
+
+from modules.core.pagination import PageInfo
+from modules.core.principal import Principal
+from modules.usage.inputs import TrackUsageInput, UsageFilter
+from modules.usage.service import UsageService, event_cursor
+from modules.usage.types import (
+    TrackUsageBatchPayload,
+    TrackUsagePayload,
+    UsageAnalyticsType,
+    UsageEventConnection,
+    UsageEventEdge,
+    UsageEventType,
+)
+from modules.usage.validation import MAX_BATCH_SIZE
+
+
+class UsageContext(Protocol):
+    principal: Principal
+    usage: UsageService
+
+
+@strawberry.type
+class UsageQuery:
+    @strawberry.field(description="Totals and breakdowns by provider, model and task type of the filtered events.")
+    async def usage_analytics(self, info: strawberry.Info[UsageContext], filter: UsageFilter) -> UsageAnalyticsType:
+        ctx = info.context
+        return UsageAnalyticsType.from_model(await ctx.usage.breakdown(ctx.principal, filter.to_model()))
+
+    @strawberry.field(description="The filtered events, newest first (Relay connection, at most 500 a page).")
+    async def usage_events(
+        self,
+        info: strawberry.Info[UsageContext],
+        filter: UsageFilter,
+        first: int = 50,
+        after: str | None = None,
+    ) -> UsageEventConnection:
+        ctx = info.context
+        spec, page = await ctx.usage.events_page(ctx.principal, filter.to_model(), first=first, after=after)
+        edges = [UsageEventEdge(cursor=event_cursor(e), node=UsageEventType.from_model(e)) for e in page.events]
+        return UsageEventConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            spec=spec,
+        )
+
+
+@strawberry.type
+class UsageMutation:
+    @strawberry.mutation(description="Record one LLM call. Idempotent on (workspaceId, requestId).")
+    async def track_usage(self, info: strawberry.Info[UsageContext], input: TrackUsageInput) -> TrackUsagePayload:
+        ctx = info.context
+        result = await ctx.usage.track(ctx.principal, input.to_model())
+        return TrackUsagePayload(event=UsageEventType.from_model(result.event), duplicate=result.duplicate)
+
+    @strawberry.mutation(
+        description=f"Record up to {MAX_BATCH_SIZE} calls, stored whole or not at all; an invalid input rejects "
+        "the batch with BAD_USER_INPUT naming its index and field."
+    )
+    async def track_usage_batch(
+        self, info: strawberry.Info[UsageContext], inputs: list[TrackUsageInput]
+    ) -> TrackUsageBatchPayload:
+        ctx = info.context
+        results = await ctx.usage.track_batch(ctx.principal, [i.to_model() for i in inputs])
+        duplicates = [r.duplicate for r in results]
+        return TrackUsageBatchPayload(
+            events=[UsageEventType.from_model(r.event) for r in results],
+            duplicates=duplicates,
+            inserted_count=duplicates.count(False),
+            duplicate_count=duplicates.count(True),
+        )

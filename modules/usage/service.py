@@ -1,0 +1,245 @@
+"""Usage: track calls (validated, priced, stored idempotently, a batch whole or not at all) and sum them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from modules.core.database import Database
+from modules.core.errors import BadUserInput, Problem
+from modules.core.pagination import check_page_size, decode_cursor, encode_cursor
+from modules.core.principal import Principal, Scope
+from modules.providers.pricing import PricedCost, PriceRequest
+from modules.providers.service import ProviderService, normalize_provider
+from modules.usage.aggregation import UsageAggregates
+from modules.usage.records import (
+    NewUsageEvent,
+    TrackResult,
+    UsageBreakdown,
+    UsageEvent,
+    UsageEventPage,
+    UsageFilterInput,
+    UsageFilterSpec,
+    UsageInput,
+)
+from modules.usage.repository import UsageRepository
+from modules.usage.validation import MAX_BATCH_SIZE, CheckedInput, check_input
+from modules.users.service import UserService
+from modules.workspaces.service import Workspace, WorkspaceService, parse_uuid
+
+MAX_EVENTS_PAGE = 500
+
+
+class UsageService:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        repository: UsageRepository,
+        aggregates: UsageAggregates,
+        workspaces: WorkspaceService,
+        users: UserService,
+        providers: ProviderService,
+    ) -> None:
+        self.database = database
+        self.repository = repository
+        self.aggregates = aggregates
+        self.workspaces = workspaces
+        self.users = users
+        self.providers = providers
+
+    async def track(self, principal: Principal, item: UsageInput) -> TrackResult:
+        return (await self._track(principal, [item], batch=False))[0]
+
+    async def track_batch(self, principal: Principal, items: Sequence[UsageInput]) -> list[TrackResult]:
+        if len(items) > MAX_BATCH_SIZE:
+            raise BadUserInput.of(
+                "inputs", f"at most {MAX_BATCH_SIZE} events per batch (got {len(items)}): split the batch"
+            )
+        return await self._track(principal, items, batch=True)
+
+    async def _track(self, principal: Principal, items: Sequence[UsageInput], *, batch: bool) -> list[TrackResult]:
+        if not items:
+            return []
+        now = datetime.now(UTC)
+        problems: list[Problem] = []
+        checked: list[CheckedInput] = []
+        for index, item in enumerate(items):
+            found, parts = check_input(item, index if batch else None, now)
+            problems.extend(found)
+            checked.append(parts)
+        workspaces = await self.workspaces.resolve({item.workspace_id for item in items})
+        instance_ids = await self._check_references(items, checked, workspaces, problems, batch=batch)
+        if problems:
+            raise BadUserInput(sorted(problems, key=lambda p: p.index or 0))
+        for workspace in {w.id for w in workspaces.values()}:
+            principal.require(Scope.INGEST, workspace)
+
+        events = await self._priced_events(items, checked, workspaces, instance_ids, now)
+        async with self.database.session_factory.begin() as session:
+            stored = await self.repository.insert_many(session, events)
+            stored_now = {(e.workspace_id, e.request_id) for e in stored}
+            earlier = [
+                (e.workspace_id, e.request_id) for e in events if (e.workspace_id, e.request_id) not in stored_now
+            ]
+            found_earlier = await self.repository.find_by_request_ids(session, earlier)
+            await self.users.register_seen(session, {(e.workspace_id, e.user_id) for e in stored if e.user_id})
+        by_key = {(e.workspace_id, e.request_id): e for e in [*stored, *found_earlier]}
+        results, claimed = [], set()
+        for event in events:
+            key = (event.workspace_id, event.request_id)
+            results.append(TrackResult(event=by_key[key], duplicate=key not in stored_now or key in claimed))
+            claimed.add(key)
+        return results
+
+    async def _check_references(
+        self,
+        items: Sequence[UsageInput],
+        checked: Sequence[CheckedInput],
+        workspaces: dict[str, Workspace],
+        problems: list[Problem],
+        *,
+        batch: bool,
+    ) -> list[UUID | None]:
+        """Workspaces must exist; a provider instance must be one of the event's workspace and provider."""
+        instance_ids = [parse_uuid(i.provider_instance_id) if i.provider_instance_id else None for i in items]
+        instances = await self.providers.instances_by_id({i for i in instance_ids if i})
+        for index, (item, parts, instance_id) in enumerate(zip(items, checked, instance_ids, strict=True)):
+            at = index if batch else None
+            workspace = workspaces.get(item.workspace_id)
+            if workspace is None:
+                problems.append(Problem("workspaceId", f"no workspace {item.workspace_id!r}", at))
+            if item.provider_instance_id is None:
+                continue
+            instance = instances.get(instance_id) if instance_id else None
+            if instance is None or workspace is None or instance.workspace_id != workspace.id:
+                problems.append(Problem("providerInstanceId", "no such provider instance in this workspace", at))
+            elif instance.provider != parts.provider:
+                problems.append(
+                    Problem(
+                        "providerInstanceId",
+                        f"is an instance of {instance.provider!r}, not {parts.provider!r}",
+                        at,
+                    )
+                )
+        return instance_ids
+
+    async def _priced_events(
+        self,
+        items: Sequence[UsageInput],
+        checked: Sequence[CheckedInput],
+        workspaces: dict[str, Workspace],
+        instance_ids: Sequence[UUID | None],
+        now: datetime,
+    ) -> list[NewUsageEvent]:
+        """Price what the caller did not price itself (its own figure wins: CALLER) and build the events."""
+        occurred = [item.occurred_at or now for item in items]
+        to_price = [i for i, parts in enumerate(checked) if parts.cost_usd is None]
+        requests = [
+            PriceRequest(
+                workspace_id=workspaces[items[i].workspace_id].id,
+                provider=checked[i].provider,
+                model=checked[i].model,
+                provider_instance_id=instance_ids[i],
+                occurred_at=occurred[i],
+                tokens=checked[i].tokens,
+            )
+            for i in to_price
+        ]
+        costs: dict[int, PricedCost] = dict(zip(to_price, await self.providers.price_many(requests), strict=True))
+        events = []
+        for index, (item, parts) in enumerate(zip(items, checked, strict=True)):
+            cost = costs[index] if index in costs else PricedCost.caller(parts.cost_usd)
+            events.append(
+                NewUsageEvent(
+                    workspace_id=workspaces[item.workspace_id].id,
+                    request_id=item.request_id or str(uuid4()),
+                    occurred_at=occurred[index],
+                    received_at=now,
+                    provider=parts.provider,
+                    model=parts.model,
+                    provider_instance_id=instance_ids[index],
+                    task_type=item.task_type,
+                    user_id=item.user_id,
+                    session_id=item.session_id,
+                    prompt_tokens=parts.tokens.prompt,
+                    completion_tokens=parts.tokens.completion,
+                    total_tokens=parts.total_tokens,
+                    cached_prompt_tokens=parts.tokens.cached_prompt,
+                    cache_write_tokens=parts.tokens.cache_write,
+                    reasoning_tokens=parts.tokens.reasoning,
+                    input_cost_usd=cost.input_cost_usd,
+                    output_cost_usd=cost.output_cost_usd,
+                    cost_usd=cost.cost_usd,
+                    cost_source=cost.source,
+                    duration_ms=item.duration_ms,
+                    time_to_first_token_ms=item.time_to_first_token_ms,
+                    status=parts.status,
+                    error_type=item.error_type,
+                    error_message=item.error_message,
+                    retry_count=item.retry_count or 0,
+                    streamed=item.streamed,
+                    tags=parts.tags,
+                )
+            )
+        return events
+
+    async def resolve_filter(self, principal: Principal, given: UsageFilterInput) -> UsageFilterSpec:
+        """Check a filter and the caller's READ access to its workspace."""
+        workspace = await self.workspaces.resolve_one(given.workspace_id, field="filter.workspaceId")
+        principal.require(Scope.READ, workspace.id)
+        problems = []
+        for field, moment in (("filter.from", given.start), ("filter.to", given.end)):
+            if moment is not None and moment.tzinfo is None:
+                problems.append(Problem(field, "must include a UTC offset, e.g. 2026-01-01T00:00:00Z"))
+        if not problems and given.start and given.end and given.start >= given.end:
+            problems.append(Problem("filter.to", "must be after filter.from (from is inclusive, to exclusive)"))
+        instance_id = None
+        if given.provider_instance_id is not None:
+            instance_id = parse_uuid(given.provider_instance_id)
+            if instance_id is None:
+                problems.append(Problem("filter.providerInstanceId", "is not a provider instance id"))
+        if problems:
+            raise BadUserInput(problems)
+        return UsageFilterSpec(
+            workspace_id=workspace.id,
+            user_id=given.user_id,
+            provider=normalize_provider(given.provider) if given.provider else None,
+            model=given.model,
+            task_type=given.task_type,
+            provider_instance_id=instance_id,
+            status=given.status,
+            start=given.start,
+            end=given.end,
+        )
+
+    async def breakdown(self, principal: Principal, given: UsageFilterInput) -> UsageBreakdown:
+        spec = await self.resolve_filter(principal, given)
+        async with self.database.session_factory() as session:
+            return await self.aggregates.breakdown(session, spec)
+
+    async def events_page(
+        self, principal: Principal, given: UsageFilterInput, *, first: int, after: str | None
+    ) -> tuple[UsageFilterSpec, UsageEventPage]:
+        """Events newest first; `after` is the cursor of the last event of the previous page."""
+        check_page_size(first, maximum=MAX_EVENTS_PAGE)
+        spec = await self.resolve_filter(principal, given)
+        before = None
+        if after is not None:
+            moment, event_id = decode_cursor(after, size=2)
+            try:
+                before = (datetime.fromisoformat(moment), int(event_id))
+            except (TypeError, ValueError):
+                raise BadUserInput.of("after", "is not a cursor returned by this API") from None
+        async with self.database.session_factory() as session:
+            events = await self.repository.page(session, spec, before=before, limit=first + 1)
+        return spec, UsageEventPage(events=events[:first], has_next_page=len(events) > first)
+
+    async def count(self, spec: UsageFilterSpec) -> int:
+        async with self.database.session_factory() as session:
+            return await self.aggregates.count(session, spec)
+
+
+def event_cursor(event: UsageEvent) -> str:
+    return encode_cursor(event.occurred_at.isoformat(), event.id)

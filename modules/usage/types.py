@@ -1,0 +1,146 @@
+"""GraphQL output types of the usage module, each built from plain data by one `from_model`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry.scalars import JSON
+
+from modules.core.pagination import PageInfo
+from modules.core.scalars import BigInt
+from modules.providers.types import CostSourceType
+from modules.usage import records
+from modules.usage.inputs import UsageStatusType
+
+
+@strawberry.type(name="UsageEvent", description="One stored LLM call.")
+class UsageEventType:
+    id: strawberry.ID
+    workspace_id: strawberry.ID
+    request_id: str
+    occurred_at: datetime
+    received_at: datetime
+    provider: str
+    model: str
+    provider_instance_id: strawberry.ID | None
+    task_type: str | None
+    user_id: str | None
+    session_id: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: BigInt
+    cached_prompt_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    input_cost_usd: Decimal | None
+    output_cost_usd: Decimal | None
+    cost_usd: Decimal | None = strawberry.field(description="Null when the model is unknown (UNKNOWN_MODEL).")
+    cost_source: CostSourceType
+    duration_ms: int | None
+    time_to_first_token_ms: int | None
+    tokens_per_second: float | None = strawberry.field(description="completionTokens / duration, in seconds.")
+    status: UsageStatusType
+    error_type: str | None
+    error_message: str | None
+    retry_count: int
+    streamed: bool | None
+    tags: JSON
+
+    @classmethod
+    def from_model(cls, event: records.UsageEvent) -> UsageEventType:
+        values = asdict(event)
+        values["id"] = strawberry.ID(str(event.id))
+        values["workspace_id"] = strawberry.ID(str(event.workspace_id))
+        values["provider_instance_id"] = (
+            strawberry.ID(str(event.provider_instance_id)) if event.provider_instance_id else None
+        )
+        values["tokens_per_second"] = event.tokens_per_second
+        return cls(**values)
+
+
+@strawberry.type(name="UsageMetrics", description="Sums and latency statistics of a set of events.")
+class UsageMetricsType:
+    calls: BigInt
+    success_count: BigInt
+    error_count: BigInt
+    error_rate: float = strawberry.field(description="errorCount / calls; 0 without calls.")
+    prompt_tokens: BigInt
+    completion_tokens: BigInt
+    cached_prompt_tokens: BigInt
+    cache_write_tokens: BigInt
+    reasoning_tokens: BigInt
+    total_tokens: BigInt
+    cost_usd: Decimal = strawberry.field(description="Unknown-model calls count as 0 here; see unpricedCalls.")
+    unpriced_calls: BigInt
+    avg_duration_ms: float | None
+    p50_duration_ms: float | None = strawberry.field(description="Exact (percentile_cont) over timed calls.")
+    p95_duration_ms: float | None
+    avg_time_to_first_token_ms: float | None
+    avg_tokens_per_second: float | None = strawberry.field(
+        description="Completion tokens per second over all timed calls: sum(tokens) / sum(duration)."
+    )
+
+    @classmethod
+    def from_model(cls, metrics: records.UsageMetrics) -> UsageMetricsType:
+        return cls(**asdict(metrics), error_rate=metrics.error_rate)
+
+
+@strawberry.type(name="UsageGroup")
+class UsageGroupType:
+    key: str | None = strawberry.field(description="The group's value; null for events without one.")
+    metrics: UsageMetricsType
+
+    @classmethod
+    def from_model(cls, group: records.UsageGroup) -> UsageGroupType:
+        return cls(key=group.key, metrics=UsageMetricsType.from_model(group.metrics))
+
+
+@strawberry.type(name="UsageAnalytics", description="Groups are ordered by cost, then calls, descending.")
+class UsageAnalyticsType:
+    totals: UsageMetricsType
+    by_provider: list[UsageGroupType]
+    by_model: list[UsageGroupType]
+    by_task_type: list[UsageGroupType]
+
+    @classmethod
+    def from_model(cls, breakdown: records.UsageBreakdown) -> UsageAnalyticsType:
+        return cls(
+            totals=UsageMetricsType.from_model(breakdown.totals),
+            by_provider=[UsageGroupType.from_model(g) for g in breakdown.by_provider],
+            by_model=[UsageGroupType.from_model(g) for g in breakdown.by_model],
+            by_task_type=[UsageGroupType.from_model(g) for g in breakdown.by_task_type],
+        )
+
+
+@strawberry.type
+class UsageEventEdge:
+    cursor: str
+    node: UsageEventType
+
+
+@strawberry.type
+class UsageEventConnection:
+    edges: list[UsageEventEdge]
+    page_info: PageInfo
+    spec: strawberry.Private[records.UsageFilterSpec]
+
+    @strawberry.field(description="How many events match the filter (one extra query: ask only if shown).")
+    async def total_count(self, info: strawberry.Info) -> BigInt:
+        return BigInt(await info.context.usage.count(self.spec))
+
+
+@strawberry.type
+class TrackUsagePayload:
+    event: UsageEventType
+    duplicate: bool = strawberry.field(description="True when this requestId was stored before; nothing changed.")
+
+
+@strawberry.type
+class TrackUsageBatchPayload:
+    events: list[UsageEventType] = strawberry.field(description="One per input, in input order.")
+    duplicates: list[bool] = strawberry.field(description="For each input, whether it was stored before.")
+    inserted_count: int
+    duplicate_count: int

@@ -1,0 +1,74 @@
+"""All SQL of the users module."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modules.users.models import UserRow
+
+
+@dataclass(frozen=True)
+class User:
+    workspace_id: UUID
+    external_id: str
+    display_name: str | None
+    email: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> User:
+        return cls(
+            workspace_id=row.workspace_id,
+            external_id=row.external_id,
+            display_name=row.display_name,
+            email=row.email,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+class UserRepository:
+    async def insert_missing(self, session: AsyncSession, pairs: Collection[tuple[UUID, str]]) -> None:
+        """Register unseen users. Sorted, so concurrent batches lock new keys in one order (no deadlock)."""
+        if not pairs:
+            return
+        rows = [{"workspace_id": w, "external_id": u} for w, u in sorted(pairs)]
+        await session.execute(insert(UserRow).values(rows).on_conflict_do_nothing())
+
+    async def upsert(
+        self,
+        session: AsyncSession,
+        *,
+        workspace_id: UUID,
+        external_id: str,
+        display_name: str | None,
+        email: str | None,
+    ) -> User:
+        statement = insert(UserRow).values(
+            workspace_id=workspace_id, external_id=external_id, display_name=display_name, email=email
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[UserRow.workspace_id, UserRow.external_id],
+            set_={"display_name": display_name, "email": email, "updated_at": func.now()},
+        ).returning(UserRow)
+        return User.from_row((await session.execute(statement)).scalar_one())
+
+    async def page(self, session: AsyncSession, *, workspace_id: UUID, after: str | None, limit: int) -> list[User]:
+        """Users ordered by external id, the `limit` after the one named by `after`."""
+        statement = select(UserRow).where(UserRow.workspace_id == workspace_id)
+        if after is not None:
+            statement = statement.where(UserRow.external_id > after)
+        statement = statement.order_by(UserRow.external_id).limit(limit)
+        return [User.from_row(row) for row in await session.scalars(statement)]
+
+    async def count(self, session: AsyncSession, *, workspace_id: UUID) -> int:
+        statement = select(func.count()).select_from(UserRow).where(UserRow.workspace_id == workspace_id)
+        return (await session.execute(statement)).scalar_one()

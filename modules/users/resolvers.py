@@ -1,0 +1,57 @@
+"""User queries and mutations: thin, they call UserService."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import strawberry
+
+from modules.core.pagination import PageInfo
+from modules.core.principal import Principal
+from modules.users.service import UserService
+from modules.users.types import UpsertUserInput, UserConnection, UserEdge, UserType
+
+
+class UsersContext(Protocol):
+    principal: Principal
+    users: UserService
+
+
+@strawberry.type
+class UserQuery:
+    @strawberry.field(description="The workspace's end users, ordered by id (Relay connection).")
+    async def users(
+        self,
+        info: strawberry.Info[UsersContext],
+        workspace_id: strawberry.ID,
+        first: int = 100,
+        after: str | None = None,
+    ) -> UserConnection:
+        ctx = info.context
+        page = await ctx.users.page(ctx.principal, workspace_ref=str(workspace_id), first=first, after=after)
+        edges = [UserEdge(cursor=page.cursor_of[u.external_id], node=UserType.from_model(u)) for u in page.users]
+        return UserConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            workspace_ref=str(workspace_id),
+        )
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(description="Set an end user's display name and email (creates the user if new).")
+    async def upsert_user(self, info: strawberry.Info[UsersContext], input: UpsertUserInput) -> UserType:
+        ctx = info.context
+        user = await ctx.users.upsert(
+            ctx.principal,
+            workspace_ref=str(input.workspace_id),
+            user_id=input.user_id,
+            display_name=input.display_name,
+            email=input.email,
+        )
+        return UserType.from_model(user)

@@ -1,0 +1,15 @@
+"""WorkspacesContainer: imports the database, exports WorkspaceService."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from modules.core.database import Database
+from modules.workspaces.repository import WorkspaceRepository
+from modules.workspaces.service import WorkspaceService
+
+
+class WorkspacesContainer(containers.DeclarativeContainer):
+    database = providers.Dependency(instance_of=Database)
+    repository = providers.Singleton(WorkspaceRepository)
+    service = providers.Factory(WorkspaceService, database=database, repository=repository)

@@ -1,0 +1,80 @@
+"""Workspaces: create, look up by id or slug. Other modules resolve `workspaceId` arguments here."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from uuid import UUID
+
+from modules.core.database import Database
+from modules.core.errors import BadUserInput, Conflict, NotFound, Problem
+from modules.core.principal import Principal, Scope
+from modules.workspaces.repository import Workspace, WorkspaceRepository
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+MAX_NAME_LENGTH = 200
+
+
+def parse_uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+class WorkspaceService:
+    """A `workspaceId` argument may be the workspace's UUID or its slug (slugs never look like UUIDs)."""
+
+    def __init__(self, *, database: Database, repository: WorkspaceRepository) -> None:
+        self.database = database
+        self.repository = repository
+
+    async def create(self, principal: Principal, *, name: str, slug: str) -> Workspace:
+        principal.require(Scope.ADMIN)
+        problems = []
+        name = name.strip()
+        if not 1 <= len(name) <= MAX_NAME_LENGTH:
+            problems.append(Problem("name", f"must be 1 to {MAX_NAME_LENGTH} characters"))
+        if not SLUG_PATTERN.match(slug) or parse_uuid(slug) is not None:
+            problems.append(
+                Problem("slug", "must be 1 to 64 lowercase letters, digits or inner hyphens, e.g. 'acme-prod'")
+            )
+        if problems:
+            raise BadUserInput(problems)
+        async with self.database.session_factory.begin() as session:
+            workspace = await self.repository.insert(session, name=name, slug=slug)
+        if workspace is None:
+            raise Conflict(f"a workspace with slug {slug!r} already exists", field="slug")
+        return workspace
+
+    async def get(self, principal: Principal, reference: str) -> Workspace:
+        """The workspace named by id or slug, or NOT_FOUND."""
+        found = await self.resolve({reference})
+        if reference not in found:
+            raise NotFound(f"no workspace {reference!r}")
+        principal.require(Scope.READ, found[reference].id)
+        return found[reference]
+
+    async def list(self, principal: Principal) -> list[Workspace]:
+        async with self.database.session_factory() as session:
+            workspaces = await self.repository.list_all(session)
+        return [w for w in workspaces if principal.workspace_id in (None, w.id)]
+
+    async def resolve(self, references: Collection[str]) -> dict[str, Workspace]:
+        """Each reference (UUID or slug) that names a workspace, mapped to it; unknown ones are left out."""
+        ids = {ref: uuid for ref in references if (uuid := parse_uuid(ref)) is not None}
+        slugs = {ref for ref in references if ref not in ids}
+        async with self.database.session_factory() as session:
+            workspaces = await self.repository.find(session, ids=set(ids.values()), slugs=slugs)
+        by_id = {w.id: w for w in workspaces}
+        by_slug = {w.slug: w for w in workspaces}
+        found = {ref: by_id[uuid] for ref, uuid in ids.items() if uuid in by_id}
+        found.update({ref: by_slug[ref] for ref in slugs if ref in by_slug})
+        return found
+
+    async def resolve_one(self, reference: str, *, field: str) -> Workspace:
+        """The workspace an input field names, or BAD_USER_INPUT naming that field."""
+        found = await self.resolve({reference})
+        if reference not in found:
+            raise BadUserInput.of(field, f"no workspace {reference!r}")
+        return found[reference]

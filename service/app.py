@@ -1,0 +1,81 @@
+"""The Starlette application: /graphql (GraphiQL on GET, served offline), /healthz, /readyz."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from service.container import ApplicationContainer
+from service.context import Context, build_context, provide
+from service.graphql import build_schema
+from service.migrations import current_revision, head_revision
+
+GRAPHIQL_DIR = Path(__file__).parent / "static" / "graphiql"
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    """strawberry's ASGI view with our context and a GraphiQL page whose assets this service serves."""
+
+    def __init__(self, container: ApplicationContainer) -> None:
+        super().__init__(build_schema())
+        self.container = container
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        return await build_context(self.container, request, response)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return FileResponse(GRAPHIQL_DIR / "index.html", media_type="text/html")
+
+
+def create_app(container: ApplicationContainer | None = None) -> Starlette:
+    container = container or ApplicationContainer()
+    graphql = GraphQLEndpoint(container)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        """Ready when the database answers and its schema is at the code's migration head."""
+        try:
+            database = await provide(container.database())
+            async with database.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            revision, head = await current_revision(database.engine), head_revision()
+        except Exception as error:
+            return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
+        if revision != head:
+            return JSONResponse({"status": "migrations pending", "at": revision, "head": head}, status_code=503)
+        return JSONResponse({"status": "ready", "revision": revision})
+
+    async def home(_: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await provide(container.init_resources())
+        try:
+            yield
+        finally:
+            await provide(container.shutdown_resources())
+
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Mount("/graphiql-assets", StaticFiles(directory=GRAPHIQL_DIR), name="graphiql-assets"),
+        ],
+        lifespan=lifespan,
+    )

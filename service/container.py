@@ -1,0 +1,31 @@
+"""ApplicationContainer: the configuration, the database, and one sub-container per module."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from modules.providers.container import ProvidersContainer
+from modules.usage.container import UsageContainer
+from modules.users.container import UsersContainer
+from modules.workspaces.container import WorkspacesContainer
+from service.config import Settings
+from service.database import open_database
+
+
+class ApplicationContainer(containers.DeclarativeContainer):
+    settings = providers.Singleton(Settings.from_env)
+    database = providers.Resource(
+        open_database,
+        database_url=settings.provided.database_url,
+        data_dir=settings.provided.data_dir,
+    )
+    workspaces = providers.Container(WorkspacesContainer, database=database)
+    users = providers.Container(UsersContainer, database=database, workspaces=workspaces.service)
+    llm_providers = providers.Container(ProvidersContainer, database=database, workspaces=workspaces.service)
+    usage = providers.Container(
+        UsageContainer,
+        database=database,
+        workspaces=workspaces.service,
+        users=users.service,
+        llm_providers=llm_providers.service,
+    )

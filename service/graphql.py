@@ -1,0 +1,37 @@
+"""The one place the modules' root types are merged into the schema, with its scalars and extensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from modules.core.scalars import SCALAR_MAP
+from modules.providers.resolvers import ProviderMutation, ProviderQuery
+from modules.usage.resolvers import UsageMutation, UsageQuery
+from modules.users.resolvers import UserMutation, UserQuery
+from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
+from service.errors import ErrorCodes
+
+Query = merge_types("Query", (UsageQuery, WorkspaceQuery, UserQuery, ProviderQuery))
+Mutation = merge_types("Mutation", (UsageMutation, WorkspaceMutation, UserMutation, ProviderMutation))
+
+
+class LlmUsageSchema(strawberry.Schema):
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        """Logging is ErrorCodes' job: it logs unexpected errors once, with their id."""
+
+
+def build_schema() -> strawberry.Schema:
+    return LlmUsageSchema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        extensions=[ErrorCodes],
+    )
+
+
+def schema_sdl() -> str:
+    return build_schema().as_str() + "\n"
