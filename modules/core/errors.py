@@ -56,7 +56,8 @@ class BadUserInput(LlmUsageError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         first = problems[0]
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        others = len(problems) - 1
+        more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
         super().__init__(
             f"{first.path}: {first.reason}{more}",
             **first.as_dict(),

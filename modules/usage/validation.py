@@ -133,7 +133,7 @@ def check_input(item: UsageInput, index: int | None, now: datetime) -> tuple[lis
                 index,
             )
         )
-    if reasoning > item.completion_tokens:
+    if item.completion_tokens >= 0 and reasoning > item.completion_tokens:
         problems.append(
             Problem(
                 "reasoningTokens",
@@ -142,7 +142,7 @@ def check_input(item: UsageInput, index: int | None, now: datetime) -> tuple[lis
             )
         )
     total = item.prompt_tokens + item.completion_tokens
-    if item.total_tokens is not None and item.total_tokens < total:
+    if item.total_tokens is not None and item.total_tokens >= 0 and total >= 0 and item.total_tokens < total:
         problems.append(
             Problem(
                 "totalTokens",

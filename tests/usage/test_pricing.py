@@ -40,7 +40,7 @@ async def test_gpt_4o_costs_exactly_what_genai_prices_says(gql, workspace):
 
 
 async def test_cached_tokens_are_part_of_the_prompt_and_priced_at_their_own_rate(gql, workspace):
-    # 1000 prompt tokens of which 400 read from cache: 600 × $2.50 + 400 × $1.25 per million.
+    # 1000 prompt tokens of which 400 read from cache: 600 x $2.50 + 400 x $1.25 per million.
     event = await track(gql, cachedPromptTokens=400)
     assert event["inputCostUsd"] == "0.002"
     assert event["costUsd"] == "0.003"
@@ -58,7 +58,7 @@ async def test_an_anthropic_call_with_cache_reads_and_writes(gql, workspace):
         cachedPromptTokens=1000,
         cacheWriteTokens=300,
     )
-    # 200 × $0.80 + 1000 × $0.08 + 300 × $1.00 input, 100 × $4 output, per million.
+    # 200 x $0.80 + 1000 x $0.08 + 300 x $1.00 input, 100 x $4 output, per million.
     assert event == {
         "costUsd": "0.00094",
         "inputCostUsd": "0.00054",
@@ -96,7 +96,7 @@ async def test_a_workspace_price_wins_over_the_catalogue(gql, workspace):
     assert price["setModelPrice"]["provider"] == "openai"
     assert price["setModelPrice"]["effectiveFrom"] == "1970-01-01T00:00:00+00:00"
     event = await track(gql, cachedPromptTokens=200)
-    # 800 × $1 + 200 × $0.50 input, 100 × $2 output, per million.
+    # 800 x $1 + 200 x $0.50 input, 100 x $2 output, per million.
     assert event == {
         "costUsd": "0.0011",
         "inputCostUsd": "0.0009",
