@@ -9,13 +9,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from modules.core.database import Base
-from modules.providers import models as _providers_models  # noqa: F401  (register tables)
-from modules.usage import models as _usage_models  # noqa: F401
-from modules.users import models as _users_models  # noqa: F401
-from modules.workspaces import models as _workspaces_models  # noqa: F401
-
-target_metadata = Base.metadata
+from service.tables import metadata as target_metadata
 
 
 def run_migrations(connection: Connection) -> None:

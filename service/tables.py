@@ -1,0 +1,12 @@
+"""Every module's tables on one metadata: what the migrations must produce, and what alembic compares."""
+
+from __future__ import annotations
+
+from modules.core.database import Base
+from modules.providers import models as providers_models
+from modules.usage import models as usage_models
+from modules.users import models as users_models
+from modules.workspaces import models as workspaces_models
+
+MODULE_MODELS = (workspaces_models, users_models, providers_models, usage_models)
+metadata = Base.metadata

@@ -1,0 +1,24 @@
+"""GraphiQL works offline: its page loads every script and style from this service."""
+
+from __future__ import annotations
+
+import re
+
+
+async def test_graphiql_is_served_on_get_with_local_assets_only(client):
+    page = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "GraphiQL" in page.text
+    assets = re.findall(r'(?:src|href)="([^"#]+)"', page.text)
+    assert len(assets) == 7
+    for asset in assets:
+        assert asset.startswith("/graphiql-assets/"), asset
+        response = await client.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 500, asset
+    assert "unpkg.com" not in page.text and "cdn" not in page.text.lower()
+
+
+async def test_the_root_redirects_to_graphiql(client):
+    response = await client.get("/")
+    assert (response.status_code, response.headers["location"]) == (307, "/graphql")
