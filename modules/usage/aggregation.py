@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Float, func, select, text
+from sqlalchemy import BigInteger, ColumnElement, Float, Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.usage.filters import filter_conditions
@@ -70,9 +70,8 @@ TOTALS, BY_PROVIDER, BY_MODEL, BY_TASK_TYPE = 0b111, 0b011, 0b101, 0b110
 
 
 class UsageAggregates:
-    async def breakdown(self, session: AsyncSession, spec: UsageFilterSpec) -> UsageBreakdown:
-        """Totals and the breakdowns by provider, model and task type: one statement, one scan."""
-        statement = (
+    def breakdown_statement(self, spec: UsageFilterSpec) -> Select[Any]:
+        return (
             select(
                 func.grouping(Event.provider, Event.model, Event.task_type).label("grouping_mask"),
                 Event.provider,
@@ -90,7 +89,10 @@ class UsageAggregates:
                 Event.task_type.asc().nulls_last(),
             )
         )
-        rows = (await session.execute(statement)).all()
+
+    async def breakdown(self, session: AsyncSession, spec: UsageFilterSpec) -> UsageBreakdown:
+        """Totals and the breakdowns by provider, model and task type: one statement, one scan."""
+        rows = (await session.execute(self.breakdown_statement(spec))).all()
         groups: dict[int, list[UsageGroup]] = {BY_PROVIDER: [], BY_MODEL: [], BY_TASK_TYPE: []}
         totals = None
         for row in rows:

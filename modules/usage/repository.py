@@ -93,15 +93,17 @@ class UsageRepository:
         result = await session.execute(statement)
         return [event_from_mapping(row) for row in result.mappings()]
 
-    async def page(
-        self, session: AsyncSession, spec: UsageFilterSpec, *, before: tuple[datetime, int] | None, limit: int
-    ) -> list[UsageEvent]:
-        """Events newest first (by occurred_at, then id), the `limit` after the keyset position `before`."""
+    def page_statement(self, spec: UsageFilterSpec, *, before: tuple[datetime, int] | None, limit: int) -> Select[Any]:
         statement: Select[Any] = select(*[getattr(UsageEventRow, c) for c in EVENT_COLUMNS]).where(
             *filter_conditions(spec)
         )
         if before is not None:
             statement = statement.where(tuple_(UsageEventRow.occurred_at, UsageEventRow.id) < before)
-        statement = statement.order_by(UsageEventRow.occurred_at.desc(), UsageEventRow.id.desc()).limit(limit)
-        result = await session.execute(statement)
+        return statement.order_by(UsageEventRow.occurred_at.desc(), UsageEventRow.id.desc()).limit(limit)
+
+    async def page(
+        self, session: AsyncSession, spec: UsageFilterSpec, *, before: tuple[datetime, int] | None, limit: int
+    ) -> list[UsageEvent]:
+        """Events newest first (by occurred_at, then id), the `limit` after the keyset position `before`."""
+        result = await session.execute(self.page_statement(spec, before=before, limit=limit))
         return [event_from_mapping(row) for row in result.mappings()]
