@@ -8,10 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
 @dataclass(frozen=True)
 class Settings:
     """DATABASE_URL unset: an embedded PostgreSQL is started in LLM_USAGE_DATA_DIR/postgres."""
@@ -20,7 +16,6 @@ class Settings:
     data_dir: Path = Path(".data")
     host: str = "127.0.0.1"
     port: int = 8000
-    prices_auto_update: bool = False
     log_level: str = "info"
 
     @classmethod
@@ -30,6 +25,5 @@ class Settings:
             data_dir=Path(env.get("LLM_USAGE_DATA_DIR", ".data")),
             host=env.get("HOST", "127.0.0.1"),
             port=int(env.get("PORT", "8000")),
-            prices_auto_update=flag(env.get("LLM_USAGE_PRICES_AUTO_UPDATE")),
             log_level=env.get("LOG_LEVEL", "info").lower(),
         )

@@ -1,6 +1,6 @@
 """The public price catalogue: an adapter over `genai-prices`, read offline from the installed package.
 
-Its auto-update (which fetches from the internet) stays off unless LLM_USAGE_PRICES_AUTO_UPDATE is set.
+Its auto-update (which fetches from the internet) is never started: new prices come with a package upgrade.
 """
 
 from __future__ import annotations
