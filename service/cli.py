@@ -1,4 +1,4 @@
-"""`llm-usage serve | migrate | schema | create-workspace`."""
+"""`llm-usage serve | migrate | schema | create-workspace | create-api-key`."""
 
 from __future__ import annotations
 
@@ -6,13 +6,19 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from modules.core.principal import Principal
+from modules.core.principal import Principal, Scope
 from service.config import Settings
+from service.container import ApplicationContainer
+from service.context import provide
 from service.database import resolve_database_url
 from service.migrations import upgrade_to_head
+
+T = TypeVar("T")
 
 
 async def migrate(settings: Settings) -> str:
@@ -26,32 +32,63 @@ async def migrate(settings: Settings) -> str:
     return url
 
 
+async def with_container(work: Callable[[ApplicationContainer], Awaitable[T]]) -> T:
+    container = ApplicationContainer()
+    await provide(container.init_resources())
+    try:
+        return await work(container)
+    finally:
+        await provide(container.shutdown_resources())
+
+
+async def prepare(settings: Settings, graphql_url: str) -> str | None:
+    """Migrate, then the first-start message (keys of a new database), if any."""
+    from service.bootstrap import first_start
+
+    await migrate(settings)
+
+    async def bootstrap(container: ApplicationContainer) -> str | None:
+        return await first_start(
+            access=await provide(container.access.service()),
+            workspaces=await provide(container.workspaces.service()),
+            graphql_url=graphql_url,
+        )
+
+    return await with_container(bootstrap)
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from service.app import create_app
 
-    asyncio.run(migrate(settings))
-    where = (
-        "embedded PostgreSQL in " + str(settings.data_dir / "postgres") if not settings.database_url else "DATABASE_URL"
-    )
+    graphql_url = f"http://{host}:{port}/graphql"
+    message = asyncio.run(prepare(settings, graphql_url))
+    where = "DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir / 'postgres'}"
     print(f"llm-usage: database: {where}; migrations applied.", flush=True)
-    print(f"llm-usage: GraphiQL and the API at http://{host}:{port}/graphql", flush=True)
+    if message:
+        print(message, flush=True)
+    print(f"llm-usage: GraphiQL and the API at {graphql_url}", flush=True)
     uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level)
 
 
-async def create_workspace(name: str, slug: str) -> None:
-    from service.container import ApplicationContainer
-    from service.context import provide
+async def create_workspace(container: ApplicationContainer, name: str, slug: str) -> str:
+    service = await provide(container.workspaces.service())
+    workspace = await service.create(Principal.system(), name=name, slug=slug)
+    return f"{workspace.id}\t{workspace.slug}\t{workspace.name}"
 
-    container = ApplicationContainer()
-    await provide(container.init_resources())
+
+async def create_api_key(container: ApplicationContainer, workspace: str | None, name: str, scopes: list[Scope]) -> str:
+    service = await provide(container.access.service())
+    created = await service.create(Principal.system(), workspace_ref=workspace, name=name, scopes=scopes)
+    return created.secret
+
+
+def parse_scopes(text: str) -> list[Scope]:
     try:
-        service = await provide(container.workspaces.service())
-        workspace = await service.create(Principal.local_development(), name=name, slug=slug)
-        print(f"{workspace.id}\t{workspace.slug}\t{workspace.name}")
-    finally:
-        await provide(container.shutdown_resources())
+        return [Scope(part.strip().upper()) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("scopes are a comma-separated list of INGEST, READ, ADMIN") from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -66,6 +103,12 @@ def main(argv: list[str] | None = None) -> None:
     workspace_parser = commands.add_parser("create-workspace", help="create a workspace")
     workspace_parser.add_argument("name")
     workspace_parser.add_argument("--slug", help="short name; default: the name, lowercased with hyphens")
+    key_parser = commands.add_parser("create-api-key", help="create an API key and print it (shown once)")
+    target = key_parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--workspace", help="the workspace's slug or id")
+    target.add_argument("--admin", action="store_true", help="an instance-wide ADMIN key")
+    key_parser.add_argument("--scopes", type=parse_scopes, help="INGEST,READ,ADMIN (with --workspace)")
+    key_parser.add_argument("--name", default="cli")
     args = parser.parse_args(argv)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -80,4 +123,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(schema_sdl())
     elif args.command == "create-workspace":
         slug = args.slug or "-".join(args.name.lower().split())
-        asyncio.run(create_workspace(args.name, slug))
+        print(asyncio.run(with_container(lambda c: create_workspace(c, args.name, slug))))
+    elif args.command == "create-api-key":
+        if args.workspace and not args.scopes:
+            parser.error("--workspace needs --scopes, e.g. --scopes INGEST,READ")
+        scopes = [Scope.ADMIN] if args.admin else args.scopes
+        print(asyncio.run(with_container(lambda c: create_api_key(c, args.workspace, args.name, scopes))))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from modules.access.container import AccessContainer
 from modules.providers.container import ProvidersContainer
 from modules.usage.container import UsageContainer
 from modules.users.container import UsersContainer
@@ -20,6 +21,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         data_dir=settings.provided.data_dir,
     )
     workspaces = providers.Container(WorkspacesContainer, database=database)
+    access = providers.Container(AccessContainer, database=database, workspaces=workspaces.service)
     users = providers.Container(UsersContainer, database=database, workspaces=workspaces.service)
     llm_providers = providers.Container(ProvidersContainer, database=database, workspaces=workspaces.service)
     usage = providers.Container(

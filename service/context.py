@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from modules.access.service import AccessService
 from modules.core.principal import Principal
 from modules.providers.service import ProviderService
 from modules.usage.service import UsageService
@@ -25,6 +26,7 @@ class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
     principal: Principal
+    access: AccessService
     workspaces: WorkspaceService
     users: UserService
     providers: ProviderService
@@ -36,18 +38,15 @@ async def provide(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-async def authenticate(request: Request | WebSocket) -> Principal:
-    """For now every caller is the local development principal; API keys replace this function."""
-    return Principal.local_development()
-
-
 async def build_context(
     container: ApplicationContainer, request: Request | WebSocket, response: Response | WebSocket | None
 ) -> Context:
+    access = await provide(container.access.service())
     return Context(
         request=request,
         response=response,
-        principal=await authenticate(request),
+        principal=await access.authenticate(request.headers.get("authorization")),
+        access=access,
         workspaces=await provide(container.workspaces.service()),
         users=await provide(container.users.service()),
         providers=await provide(container.llm_providers.service()),

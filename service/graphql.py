@@ -8,6 +8,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from modules.access.resolvers import AccessMutation, AccessQuery
 from modules.core.scalars import SCALAR_MAP
 from modules.providers.resolvers import ProviderMutation, ProviderQuery
 from modules.usage.resolvers import UsageMutation, UsageQuery
@@ -15,8 +16,8 @@ from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
 from service.errors import ErrorCodes
 
-Query = merge_types("Query", (UsageQuery, WorkspaceQuery, UserQuery, ProviderQuery))
-Mutation = merge_types("Mutation", (UsageMutation, WorkspaceMutation, UserMutation, ProviderMutation))
+Query = merge_types("Query", (UsageQuery, WorkspaceQuery, UserQuery, ProviderQuery, AccessQuery))
+Mutation = merge_types("Mutation", (UsageMutation, WorkspaceMutation, UserMutation, ProviderMutation, AccessMutation))
 
 
 class LlmUsageSchema(strawberry.Schema):

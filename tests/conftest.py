@@ -18,8 +18,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from modules.core.database import Database
+from modules.core.principal import Principal, Scope
 from service.app import create_app
 from service.container import ApplicationContainer
+from service.context import provide
 from service.database import asyncpg_url, start_embedded_postgres
 from service.migrations import upgrade_to_head
 
@@ -77,13 +79,17 @@ async def client(container: ApplicationContainer) -> AsyncIterator[httpx.AsyncCl
 
 
 class GraphQLClient:
-    """Posts operations to /graphql like any caller would."""
+    """Posts operations to /graphql like any caller would, with its API key if it has one."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, key: str | None = None) -> None:
         self.http = http
+        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
+
+    def as_key(self, key: str | None) -> GraphQLClient:
+        return GraphQLClient(self.http, key)
 
     async def execute(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables}, headers=self.headers)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -101,9 +107,24 @@ class GraphQLClient:
         return result["errors"][0]
 
 
+async def create_key(
+    container: ApplicationContainer, *, workspace: str | None = None, scopes: tuple[Scope, ...] = (Scope.ADMIN,)
+) -> str:
+    """A new API key, made by the operator (the CLI's way)."""
+    access = await provide(container.access.service())
+    created = await access.create(Principal.system(), workspace_ref=workspace, name="tests", scopes=scopes)
+    return created.secret
+
+
 @pytest.fixture
-def gql(client: httpx.AsyncClient) -> GraphQLClient:
-    return GraphQLClient(client)
+async def admin_key(container: ApplicationContainer) -> str:
+    return await create_key(container)
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient, admin_key: str) -> GraphQLClient:
+    """A client with an instance-wide ADMIN key."""
+    return GraphQLClient(client, admin_key)
 
 
 @pytest.fixture

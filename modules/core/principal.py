@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from modules.core.errors import Forbidden
+from modules.core.errors import Forbidden, Unauthenticated
 
 
 class Scope(StrEnum):
@@ -17,20 +17,36 @@ class Scope(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller: its scopes, and the one workspace it may touch (None: every workspace)."""
+    """A caller: its scopes, and the one workspace it may touch (None: every workspace). A caller without
+    a valid key is a principal too, with the reason it is not authenticated; every check refuses it."""
 
     name: str
     scopes: frozenset[Scope]
     workspace_id: UUID | None = None
+    key_id: UUID | None = None
+    unauthenticated: str | None = None
 
     @classmethod
-    def local_development(cls) -> Principal:
-        """The caller of a local, unauthenticated instance: every scope on every workspace."""
-        return cls(name="local-development", scopes=frozenset(Scope))
+    def anonymous(cls, reason: str) -> Principal:
+        return cls(name="anonymous", scopes=frozenset(), unauthenticated=reason)
+
+    @classmethod
+    def system(cls) -> Principal:
+        """The operator at the command line: every scope on every workspace."""
+        return cls(name="system", scopes=frozenset(Scope))
+
+    def require_authenticated(self) -> None:
+        if self.unauthenticated is not None:
+            raise Unauthenticated(self.unauthenticated)
+
+    def allows(self, scope: Scope) -> bool:
+        return scope in self.scopes or Scope.ADMIN in self.scopes
 
     def require(self, scope: Scope, workspace_id: UUID | None = None) -> None:
-        """Raise FORBIDDEN unless this principal holds `scope` on `workspace_id` (None: instance-wide)."""
-        if scope not in self.scopes and Scope.ADMIN not in self.scopes:
-            raise Forbidden(f"this key lacks the {scope.value} scope")
+        """UNAUTHENTICATED without a valid key; FORBIDDEN unless this principal holds `scope` on
+        `workspace_id` (None: instance-wide, which only instance keys hold)."""
+        self.require_authenticated()
         if self.workspace_id is not None and workspace_id != self.workspace_id:
             raise Forbidden("this key does not give access to that workspace")
+        if not self.allows(scope):
+            raise Forbidden(f"this key lacks the {scope.value} scope")

@@ -89,8 +89,7 @@ class ProviderService:
         base_url: str | None,
         notes: str | None,
     ) -> ProviderInstance:
-        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
-        principal.require(Scope.ADMIN, workspace.id)
+        workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.ADMIN, field="workspaceId")
         problems = [
             p
             for p in (
@@ -117,8 +116,7 @@ class ProviderService:
         return instance
 
     async def list_instances(self, principal: Principal, *, workspace_ref: str) -> list[ProviderInstance]:
-        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
-        principal.require(Scope.READ, workspace.id)
+        workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.READ, field="workspaceId")
         async with self.database.session_factory() as session:
             return await self.repository.instances(session, workspace_id=workspace.id)
 
@@ -137,8 +135,7 @@ class ProviderService:
         cache_write_per_million: Decimal | None,
     ) -> ModelPrice:
         """Set (or replace, for the same start) a workspace's own price; without a start it applies always."""
-        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
-        principal.require(Scope.ADMIN, workspace.id)
+        workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.ADMIN, field="workspaceId")
         problems = [
             p
             for p in (
@@ -184,8 +181,7 @@ class ProviderService:
     async def model_prices(
         self, principal: Principal, *, workspace_ref: str, provider: str | None, model: str | None
     ) -> list[ModelPrice]:
-        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
-        principal.require(Scope.READ, workspace.id)
+        workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.READ, field="workspaceId")
         async with self.database.session_factory() as session:
             return await self.repository.prices(
                 session,

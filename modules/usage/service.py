@@ -69,13 +69,12 @@ class UsageService:
             found, parts = check_input(item, index if batch else None, now)
             problems.extend(found)
             checked.append(parts)
-        workspaces = await self.workspaces.resolve({item.workspace_id for item in items})
+        references = {item.workspace_id for item in items}
+        workspaces = await self.workspaces.resolve(references)
+        self.workspaces.check_access(principal, Scope.INGEST, references, workspaces)
         instance_ids = await self._check_references(items, checked, workspaces, problems, batch=batch)
         if problems:
             raise BadUserInput(sorted(problems, key=lambda p: p.index or 0))
-        for workspace in {w.id for w in workspaces.values()}:
-            principal.require(Scope.INGEST, workspace)
-
         events = await self._priced_events(items, checked, workspaces, instance_ids, now)
         async with self.database.session_factory.begin() as session:
             stored = await self.repository.insert_many(session, events)
@@ -187,8 +186,9 @@ class UsageService:
 
     async def resolve_filter(self, principal: Principal, given: UsageFilterInput) -> UsageFilterSpec:
         """Check a filter and the caller's READ access to its workspace."""
-        workspace = await self.workspaces.resolve_one(given.workspace_id, field="filter.workspaceId")
-        principal.require(Scope.READ, workspace.id)
+        workspace = await self.workspaces.authorize(
+            principal, given.workspace_id, Scope.READ, field="filter.workspaceId"
+        )
         problems = []
         for field, moment in (("filter.from", given.start), ("filter.to", given.end)):
             if moment is not None and moment.tzinfo is None:

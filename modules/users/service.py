@@ -47,8 +47,7 @@ class UserService:
         display_name: str | None,
         email: str | None,
     ) -> User:
-        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
-        principal.require(Scope.ADMIN, workspace.id)
+        workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.ADMIN, field="workspaceId")
         problems = []
         if not 1 <= len(user_id) <= MAX_USER_ID_LENGTH or "\x00" in user_id:
             problems.append(Problem("userId", f"must be 1 to {MAX_USER_ID_LENGTH} characters, without NUL"))
@@ -69,8 +68,7 @@ class UserService:
 
     async def page(self, principal: Principal, *, workspace_ref: str, first: int, after: str | None) -> UserPage:
         check_page_size(first, maximum=MAX_PAGE_SIZE)
-        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
-        principal.require(Scope.READ, workspace.id)
+        workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.READ, field="workspaceId")
         after_id = str(decode_cursor(after, size=1)[0]) if after else None
         async with self.database.session_factory() as session:
             users = await self.repository.page(session, workspace_id=workspace.id, after=after_id, limit=first + 1)
@@ -81,7 +79,6 @@ class UserService:
         )
 
     async def count(self, principal: Principal, *, workspace_ref: str) -> int:
-        workspace = await self.workspaces.resolve_one(workspace_ref, field="workspaceId")
-        principal.require(Scope.READ, workspace.id)
+        workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.READ, field="workspaceId")
         async with self.database.session_factory() as session:
             return await self.repository.count(session, workspace_id=workspace.id)

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from uuid import UUID
 
 from modules.core.database import Database
-from modules.core.errors import BadUserInput, Conflict, NotFound, Problem
+from modules.core.errors import BadUserInput, Conflict, Forbidden, NotFound, Problem
 from modules.core.principal import Principal, Scope
 from modules.workspaces.repository import Workspace, WorkspaceRepository
 
@@ -48,17 +48,44 @@ class WorkspaceService:
         return workspace
 
     async def get(self, principal: Principal, reference: str) -> Workspace:
-        """The workspace named by id or slug, or NOT_FOUND."""
+        """The workspace named by id or slug, or NOT_FOUND (FORBIDDEN for another workspace's key)."""
         found = await self.resolve({reference})
+        self.check_access(principal, Scope.READ, {reference}, found)
         if reference not in found:
             raise NotFound(f"no workspace {reference!r}")
-        principal.require(Scope.READ, found[reference].id)
         return found[reference]
 
     async def list(self, principal: Principal) -> list[Workspace]:
+        """Every workspace for an instance key; a workspace key sees its own."""
+        principal.require(Scope.READ, principal.workspace_id)
         async with self.database.session_factory() as session:
             workspaces = await self.repository.list_all(session)
         return [w for w in workspaces if principal.workspace_id in (None, w.id)]
+
+    def check_access(
+        self, principal: Principal, scope: Scope, references: Collection[str], found: dict[str, Workspace]
+    ) -> None:
+        """Raise unless the principal holds `scope` on every referenced workspace. A key bound to one
+        workspace gets FORBIDDEN for any other reference, existing or not: the answer never tells whether
+        another workspace exists. Unknown references are left to the caller (instance keys only)."""
+        principal.require_authenticated()
+        if principal.workspace_id is None:
+            principal.require(scope)
+            return
+        for reference in references:
+            workspace = found.get(reference)
+            if workspace is None or workspace.id != principal.workspace_id:
+                raise Forbidden("this key does not give access to that workspace")
+        principal.require(scope, principal.workspace_id)
+
+    async def authorize(self, principal: Principal, reference: str, scope: Scope, *, field: str) -> Workspace:
+        """The workspace an input field names, if the principal may use `scope` on it; BAD_USER_INPUT
+        naming the field when an instance key names no workspace."""
+        found = await self.resolve({reference})
+        self.check_access(principal, scope, {reference}, found)
+        if reference not in found:
+            raise BadUserInput.of(field, f"no workspace {reference!r}")
+        return found[reference]
 
     async def resolve(self, references: Collection[str]) -> dict[str, Workspace]:
         """Each reference (UUID or slug) that names a workspace, mapped to it; unknown ones are left out."""
@@ -71,10 +98,3 @@ class WorkspaceService:
         found = {ref: by_id[uuid] for ref, uuid in ids.items() if uuid in by_id}
         found.update({ref: by_slug[ref] for ref in slugs if ref in by_slug})
         return found
-
-    async def resolve_one(self, reference: str, *, field: str) -> Workspace:
-        """The workspace an input field names, or BAD_USER_INPUT naming that field."""
-        found = await self.resolve({reference})
-        if reference not in found:
-            raise BadUserInput.of(field, f"no workspace {reference!r}")
-        return found[reference]

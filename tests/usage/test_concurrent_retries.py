@@ -11,9 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from modules.core.database import Database
+from modules.core.principal import Scope
 from service.app import create_app
 from service.container import ApplicationContainer
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, create_key
 
 TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
 
@@ -24,8 +25,10 @@ async def test_concurrent_retries_of_one_batch_store_each_event_once(engine):
     slug = f"race-{uuid.uuid4().hex[:8]}"
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://llm-usage.test") as http:
-        gql = GraphQLClient(http)
-        await gql.data(f'mutation {{ createWorkspace(input: {{name: "Race", slug: "{slug}"}}) {{ id }} }}')
+        admin = GraphQLClient(http, await create_key(container))
+        await admin.data(f'mutation {{ createWorkspace(input: {{name: "Race", slug: "{slug}"}}) {{ id }} }}')
+        # A key of that workspace only: deleting the workspace below deletes it too.
+        gql = GraphQLClient(http, await create_key(container, workspace=slug, scopes=(Scope.INGEST, Scope.READ)))
         try:
             inputs = [
                 {
@@ -48,3 +51,4 @@ async def test_concurrent_retries_of_one_batch_store_each_event_once(engine):
         finally:
             async with engine.begin() as connection:
                 await connection.execute(text("DELETE FROM workspaces WHERE slug = :slug"), {"slug": slug})
+                await connection.execute(text("DELETE FROM api_keys WHERE workspace_id IS NULL AND name = 'tests'"))

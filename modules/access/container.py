@@ -1,0 +1,21 @@
+"""AccessContainer: imports the database and WorkspaceService, exports AccessService."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from modules.access.keys import PrincipalCache
+from modules.access.repository import ApiKeyRepository
+from modules.access.service import AccessService
+from modules.core.database import Database
+from modules.workspaces.service import WorkspaceService
+
+
+class AccessContainer(containers.DeclarativeContainer):
+    database = providers.Dependency(instance_of=Database)
+    workspaces = providers.Dependency(instance_of=WorkspaceService)
+    cache = providers.Singleton(PrincipalCache)
+    repository = providers.Singleton(ApiKeyRepository)
+    service = providers.Factory(
+        AccessService, database=database, repository=repository, workspaces=workspaces, cache=cache
+    )

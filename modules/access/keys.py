@@ -1,0 +1,52 @@
+"""API key material: how keys look, are made and hashed, and the short-lived cache of who they are."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from modules.core.principal import Principal
+
+KEY_PREFIX = "llmu_"
+KEY_PATTERN = re.compile(r"^llmu_[A-Za-z0-9_-]{43,128}$")  # 32 random bytes, URL-safe base64
+SHOWN_PREFIX_LENGTH = 12
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    """SHA-256: keys carry 256 random bits, so a fast hash is as safe as a slow one and allows lookup."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass
+class PrincipalCache:
+    """Key hash → principal for `ttl` seconds, so a busy client costs one key lookup per interval.
+    Revoking a key evicts it here at once; other processes drop it within `ttl`."""
+
+    ttl: float = 5.0
+    max_entries: int = 10_000
+    entries: dict[str, tuple[Principal, float]] = field(default_factory=dict)
+
+    def get(self, key_hash: str) -> Principal | None:
+        found = self.entries.get(key_hash)
+        if found is None:
+            return None
+        principal, expires = found
+        if expires < time.monotonic():
+            self.entries.pop(key_hash, None)
+            return None
+        return principal
+
+    def put(self, key_hash: str, principal: Principal) -> None:
+        if len(self.entries) >= self.max_entries:
+            self.entries.clear()
+        self.entries[key_hash] = (principal, time.monotonic() + self.ttl)
+
+    def evict(self, key_hash: str) -> None:
+        self.entries.pop(key_hash, None)

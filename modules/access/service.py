@@ -1,0 +1,119 @@
+"""Access: API keys (created, listed, revoked) and turning an Authorization header into a Principal."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from modules.access.keys import KEY_PATTERN, SHOWN_PREFIX_LENGTH, PrincipalCache, hash_key, new_key
+from modules.access.repository import ApiKey, ApiKeyRepository
+from modules.core.database import Database
+from modules.core.errors import BadUserInput, Forbidden, NotFound, Problem
+from modules.core.principal import Principal, Scope
+from modules.workspaces.service import WorkspaceService, parse_uuid
+
+MAX_KEY_NAME_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: ApiKey
+    secret: str  # shown once, never stored
+
+
+class AccessService:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        repository: ApiKeyRepository,
+        workspaces: WorkspaceService,
+        cache: PrincipalCache,
+    ) -> None:
+        self.database = database
+        self.repository = repository
+        self.workspaces = workspaces
+        self.cache = cache
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        """The principal of an `Authorization: Bearer <key>` header; an anonymous one saying why not."""
+        if not authorization:
+            return Principal.anonymous("send an API key: 'Authorization: Bearer llmu_…'")
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not KEY_PATTERN.match(token):
+            return Principal.anonymous("malformed Authorization header: expected 'Bearer llmu_…'")
+        key_hash = hash_key(token)
+        if (cached := self.cache.get(key_hash)) is not None:
+            return cached
+        async with self.database.session_factory.begin() as session:
+            key = await self.repository.use(session, key_hash)
+        if key is None:
+            return Principal.anonymous("unknown or revoked API key")
+        principal = Principal(name=key.name, scopes=key.scopes, workspace_id=key.workspace_id, key_id=key.id)
+        self.cache.put(key_hash, principal)
+        return principal
+
+    async def create(
+        self, principal: Principal, *, workspace_ref: str | None, name: str, scopes: Collection[Scope]
+    ) -> CreatedKey:
+        """A key of one workspace (its ADMIN may create it) or, without a workspace, an instance-wide key
+        (only an instance ADMIN may)."""
+        workspace_id = None
+        if workspace_ref is None:
+            principal.require(Scope.ADMIN)
+        else:
+            workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.ADMIN, field="workspaceId")
+            workspace_id = workspace.id
+        problems = []
+        if not 1 <= len(name.strip()) <= MAX_KEY_NAME_LENGTH or "\x00" in name:
+            problems.append(Problem("name", f"must be 1 to {MAX_KEY_NAME_LENGTH} characters"))
+        if not scopes:
+            problems.append(Problem("scopes", "must name at least one of INGEST, READ, ADMIN"))
+        if problems:
+            raise BadUserInput(problems)
+        secret = new_key()
+        async with self.database.session_factory.begin() as session:
+            key = await self.repository.insert(
+                session,
+                workspace_id=workspace_id,
+                name=name.strip(),
+                prefix=secret[:SHOWN_PREFIX_LENGTH],
+                key_hash=hash_key(secret),
+                scopes=sorted(set(scopes)),
+            )
+        return CreatedKey(key=key, secret=secret)
+
+    async def revoke(self, principal: Principal, key_id: str) -> ApiKey:
+        """Revoke a key; it stops working at once in this process (within the cache TTL elsewhere)."""
+        principal.require_authenticated()
+        parsed = parse_uuid(key_id)
+        async with self.database.session_factory() as session:
+            key = await self.repository.get(session, parsed) if parsed else None
+        if key is None or (principal.workspace_id is not None and key.workspace_id != principal.workspace_id):
+            if principal.workspace_id is not None:
+                raise Forbidden("this key does not give access to that workspace")
+            principal.require(Scope.ADMIN)
+            raise NotFound(f"no API key {key_id!r}")
+        principal.require(Scope.ADMIN, key.workspace_id)
+        async with self.database.session_factory.begin() as session:
+            revoked = await self.repository.revoke(session, key.id)
+        assert revoked is not None
+        self.cache.evict(revoked[1])
+        return revoked[0]
+
+    async def list(self, principal: Principal, *, workspace_ref: str | None) -> list[ApiKey]:
+        """A workspace's keys, or without a workspace the instance-wide keys."""
+        workspace_id = None
+        if workspace_ref is None:
+            principal.require(Scope.ADMIN)
+        else:
+            workspace_id = (
+                await self.workspaces.authorize(principal, workspace_ref, Scope.ADMIN, field="workspaceId")
+            ).id
+        async with self.database.session_factory() as session:
+            return await self.repository.list(session, workspace_id=workspace_id)
+
+    async def has_keys(self) -> bool:
+        async with self.database.session_factory() as session:
+            return await self.repository.count(session) > 0

@@ -1,0 +1,52 @@
+"""GraphQL surface of the access module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from modules.access.repository import ApiKey as ApiKeyData
+from modules.core.principal import Scope
+
+ScopeType = strawberry.enum(
+    Scope, name="Scope", description="INGEST: track usage. READ: queries. ADMIN: everything, keys and prices."
+)
+
+
+@strawberry.type(name="ApiKey", description="An API key as listed: never the key itself, only its prefix.")
+class ApiKeyType:
+    id: strawberry.ID
+    workspace_id: strawberry.ID | None = strawberry.field(description="Null: an instance-wide key.")
+    name: str
+    prefix: str
+    scopes: list[ScopeType]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_model(cls, key: ApiKeyData) -> ApiKeyType:
+        return cls(
+            id=strawberry.ID(str(key.id)),
+            workspace_id=strawberry.ID(str(key.workspace_id)) if key.workspace_id else None,
+            name=key.name,
+            prefix=key.prefix,
+            scopes=sorted(key.scopes),
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            revoked_at=key.revoked_at,
+        )
+
+
+@strawberry.type
+class CreateApiKeyPayload:
+    api_key: ApiKeyType
+    secret: str = strawberry.field(description="The key itself. Shown once: store it now, it cannot be read again.")
+
+
+@strawberry.input(description="A new key: of one workspace, or (workspaceId null) instance-wide.")
+class CreateApiKeyInput:
+    name: str
+    scopes: list[ScopeType]
+    workspace_id: strawberry.ID | None = None
