@@ -15,8 +15,9 @@ from modules.usage.resolvers import UsageMutation, UsageQuery
 from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
 from service.errors import ErrorCodes
+from service.server_info import ServerQuery
 
-Query = merge_types("Query", (UsageQuery, WorkspaceQuery, UserQuery, ProviderQuery, AccessQuery))
+Query = merge_types("Query", (UsageQuery, WorkspaceQuery, UserQuery, ProviderQuery, AccessQuery, ServerQuery))
 Mutation = merge_types("Mutation", (UsageMutation, WorkspaceMutation, UserMutation, ProviderMutation, AccessMutation))
 
 

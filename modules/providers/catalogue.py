@@ -6,15 +6,54 @@ Its auto-update (which fetches from the internet) is never started: new prices c
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import genai_prices
 from genai_prices import Usage
+from genai_prices.data_snapshot import get_snapshot
+from genai_prices.types import TieredPrices
 
 from modules.providers.pricing import CostSource, PricedCost, TokenCounts
 
 
+@dataclass(frozen=True)
+class CatalogueProvider:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CatalogueModel:
+    provider: str
+    id: str
+    name: str | None
+    context_window: int | None
+    deprecated: bool
+
+
+@dataclass(frozen=True)
+class CatalogueRates:
+    """USD per million tokens in force at a moment; a tiered price shows its base (lowest) tier."""
+
+    model_id: str
+    input_per_million: Decimal | None
+    cached_input_per_million: Decimal | None
+    cache_write_per_million: Decimal | None
+    output_per_million: Decimal | None
+    tiered: bool
+
+
+def base_rate(value: object) -> tuple[Decimal | None, bool]:
+    if isinstance(value, TieredPrices):
+        return value.base, True
+    return (value if isinstance(value, Decimal) else None), False
+
+
 class PriceCatalogue:
+    """Prices of calls, and views of the catalogue for people: providers, models, rates."""
+
     version: str = genai_prices.__version__
 
     def price(self, *, provider: str, model: str, tokens: TokenCounts, at: datetime) -> PricedCost | None:
@@ -33,3 +72,48 @@ class PriceCatalogue:
         except LookupError:
             return None
         return PricedCost.split(calculation.input_price, calculation.output_price, CostSource.CATALOG)
+
+    def providers(self) -> list[CatalogueProvider]:
+        return sorted((CatalogueProvider(id=p.id, name=p.name) for p in get_snapshot().providers), key=lambda p: p.id)
+
+    def models(self, provider: str, search: str | None) -> list[CatalogueModel] | None:
+        """The provider's models whose id or name contains `search`; None for an unknown provider."""
+        found = next((p for p in get_snapshot().providers if p.id == provider), None)
+        if found is None:
+            return None
+        needle = (search or "").lower()
+        return [
+            CatalogueModel(
+                provider=found.id,
+                id=m.id,
+                name=m.name,
+                context_window=m.context_window,
+                deprecated=bool(m.deprecated),
+            )
+            for m in sorted(found.models, key=lambda m: m.id)
+            if needle in m.id.lower() or needle in (m.name or "").lower()
+        ]
+
+    def rates(self, provider: str, model: str, at: datetime) -> CatalogueRates | None:
+        try:
+            _, info = get_snapshot().find_provider_model(model, None, provider, None)
+        except LookupError:
+            return None
+        prices = info.get_prices(at)
+        rates = {
+            name: base_rate(getattr(prices, key, None))
+            for name, key in (
+                ("input", "input_mtok"),
+                ("cached", "cache_read_mtok"),
+                ("write", "cache_write_mtok"),
+                ("output", "output_mtok"),
+            )
+        }
+        return CatalogueRates(
+            model_id=info.id,
+            input_per_million=rates["input"][0],
+            cached_input_per_million=rates["cached"][0],
+            cache_write_per_million=rates["write"][0],
+            output_per_million=rates["output"][0],
+            tiered=any(tiered for _, tiered in rates.values()),
+        )

@@ -113,3 +113,18 @@ def choose_override(prices: list[ModelPrice], request: PriceRequest) -> ModelPri
     if not candidates:
         return None
     return max(candidates, key=lambda p: (p.provider_instance_id is not None, p.effective_from))
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """The rates that would price a call of provider+model at a moment, and which source gives them."""
+
+    provider: str
+    model: str
+    source: CostSource
+    input_per_million: Decimal | None
+    cached_input_per_million: Decimal | None
+    cache_write_per_million: Decimal | None
+    output_per_million: Decimal | None
+    tiered: bool
+    effective_from: datetime | None

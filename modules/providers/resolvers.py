@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 import strawberry
@@ -9,9 +10,12 @@ import strawberry
 from modules.core.principal import Principal
 from modules.providers.service import ProviderService
 from modules.providers.types import (
+    CatalogueModelType,
     CreateProviderInstanceInput,
+    ModelPriceQuoteType,
     ModelPriceType,
     ProviderInstanceType,
+    ProviderType,
     SetModelPriceInput,
 )
 
@@ -44,6 +48,43 @@ class ProviderQuery:
         ctx = info.context
         instances = await ctx.providers.list_instances(ctx.principal, workspace_ref=str(workspace_id))
         return [ProviderInstanceType.from_model(i) for i in instances]
+
+    @strawberry.field(description="The providers of the price catalogue.")
+    def providers(self, info: strawberry.Info[ProvidersContext]) -> list[ProviderType]:
+        ctx = info.context
+        return [ProviderType.from_model(p) for p in ctx.providers.catalogue_providers(ctx.principal)]
+
+    @strawberry.field(description="A provider's catalogue models whose id or name contains `search`.")
+    def models(
+        self, info: strawberry.Info[ProvidersContext], provider: str, search: str | None = None
+    ) -> list[CatalogueModelType]:
+        ctx = info.context
+        models = ctx.providers.catalogue_models(ctx.principal, provider=provider, search=search)
+        return [CatalogueModelType.from_model(m) for m in models]
+
+    @strawberry.field(
+        description="The per-million rates that would price a call at `at` (default now) in this workspace, "
+        "and their source; null when neither the workspace nor the catalogue knows the model."
+    )
+    async def model_price(
+        self,
+        info: strawberry.Info[ProvidersContext],
+        workspace_id: strawberry.ID,
+        provider: str,
+        model: str,
+        at: datetime | None = None,
+        provider_instance_id: strawberry.ID | None = None,
+    ) -> ModelPriceQuoteType | None:
+        ctx = info.context
+        quote = await ctx.providers.quote(
+            ctx.principal,
+            workspace_ref=str(workspace_id),
+            provider=provider,
+            model=model,
+            at=at,
+            provider_instance_id=str(provider_instance_id) if provider_instance_id else None,
+        )
+        return ModelPriceQuoteType.from_model(quote) if quote else None
 
 
 @strawberry.type

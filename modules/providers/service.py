@@ -10,8 +10,16 @@ from uuid import UUID
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Conflict, Problem
 from modules.core.principal import Principal, Scope
-from modules.providers.catalogue import PriceCatalogue
-from modules.providers.pricing import ModelPrice, PricedCost, PriceRequest, choose_override
+from modules.providers.catalogue import CatalogueModel, CatalogueProvider, PriceCatalogue
+from modules.providers.pricing import (
+    CostSource,
+    ModelPrice,
+    PricedCost,
+    PriceQuote,
+    PriceRequest,
+    TokenCounts,
+    choose_override,
+)
 from modules.providers.repository import ProviderInstance, ProviderRepository
 from modules.workspaces.service import WorkspaceService, parse_uuid
 
@@ -189,3 +197,68 @@ class ProviderService:
                 provider=normalize_provider(provider) if provider else None,
                 model=model,
             )
+
+    def catalogue_providers(self, principal: Principal) -> list[CatalogueProvider]:
+        principal.require_authenticated()
+        return self.catalogue.providers()
+
+    def catalogue_models(self, principal: Principal, *, provider: str, search: str | None) -> list[CatalogueModel]:
+        principal.require_authenticated()
+        models = self.catalogue.models(normalize_provider(provider), search)
+        if models is None:
+            raise BadUserInput.of("provider", f"{provider!r} is not in the catalogue (see `providers`)")
+        return models
+
+    async def quote(
+        self,
+        principal: Principal,
+        *,
+        workspace_ref: str,
+        provider: str,
+        model: str,
+        at: datetime | None,
+        provider_instance_id: str | None,
+    ) -> PriceQuote | None:
+        """The rates that would price such a call at `at` (default now): the workspace's own price if one
+        applies, else the catalogue's; None if neither knows the model."""
+        workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.READ, field="workspaceId")
+        if at is not None and at.tzinfo is None:
+            raise BadUserInput.of("at", "must include a UTC offset, e.g. 2026-01-01T00:00:00Z")
+        provider, model, moment = normalize_provider(provider), model.strip(), at or datetime.now(UTC)
+        request = PriceRequest(
+            workspace_id=workspace.id,
+            provider=provider,
+            model=model,
+            provider_instance_id=parse_uuid(provider_instance_id) if provider_instance_id else None,
+            occurred_at=moment,
+            tokens=TokenCounts(prompt=0, completion=0),
+        )
+        async with self.database.session_factory() as session:
+            overrides = await self.repository.prices_for(session, {(workspace.id, provider, model)})
+        override = choose_override(overrides, request)
+        if override is not None:
+            return PriceQuote(
+                provider=provider,
+                model=model,
+                source=CostSource.WORKSPACE_OVERRIDE,
+                input_per_million=override.input_per_million,
+                cached_input_per_million=override.cached_input_per_million or override.input_per_million,
+                cache_write_per_million=override.cache_write_per_million or override.input_per_million,
+                output_per_million=override.output_per_million,
+                tiered=False,
+                effective_from=override.effective_from,
+            )
+        rates = self.catalogue.rates(provider, model, moment)
+        if rates is None:
+            return None
+        return PriceQuote(
+            provider=provider,
+            model=rates.model_id,
+            source=CostSource.CATALOG,
+            input_per_million=rates.input_per_million,
+            cached_input_per_million=rates.cached_input_per_million,
+            cache_write_per_million=rates.cache_write_per_million,
+            output_per_million=rates.output_per_million,
+            tiered=rates.tiered,
+            effective_from=None,
+        )

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import strawberry
 
-from modules.providers.pricing import CostSource
+from modules.providers.catalogue import CatalogueModel, CatalogueProvider
+from modules.providers.pricing import CostSource, PriceQuote
 from modules.providers.pricing import ModelPrice as ModelPriceData
 from modules.providers.repository import ProviderInstance as ProviderInstanceData
 
@@ -93,3 +94,64 @@ class SetModelPriceInput:
     cache_write_per_million: Decimal | None = None
     provider_instance_id: strawberry.ID | None = None
     effective_from: datetime | None = None
+
+
+@strawberry.type(name="Provider", description="A provider of the price catalogue (genai-prices).")
+class ProviderType:
+    id: str
+    name: str
+
+    @classmethod
+    def from_model(cls, provider: CatalogueProvider) -> ProviderType:
+        return cls(id=provider.id, name=provider.name)
+
+
+@strawberry.type(name="CatalogueModel", description="A model of the price catalogue.")
+class CatalogueModelType:
+    provider: str
+    id: str
+    name: str | None
+    context_window: int | None
+    deprecated: bool
+
+    @classmethod
+    def from_model(cls, model: CatalogueModel) -> CatalogueModelType:
+        return cls(
+            provider=model.provider,
+            id=model.id,
+            name=model.name,
+            context_window=model.context_window,
+            deprecated=model.deprecated,
+        )
+
+
+@strawberry.type(
+    name="ModelPriceQuote",
+    description="USD per million tokens that would price a call, and the source that answered "
+    "(WORKSPACE_OVERRIDE or CATALOG). `tiered`: the catalogue charges more above a context size; the base "
+    "tier is shown.",
+)
+class ModelPriceQuoteType:
+    provider: str
+    model: str
+    source: CostSourceType
+    input_per_million: Decimal | None
+    cached_input_per_million: Decimal | None
+    cache_write_per_million: Decimal | None
+    output_per_million: Decimal | None
+    tiered: bool
+    effective_from: datetime | None
+
+    @classmethod
+    def from_model(cls, quote: PriceQuote) -> ModelPriceQuoteType:
+        return cls(
+            provider=quote.provider,
+            model=quote.model,
+            source=quote.source,
+            input_per_million=quote.input_per_million,
+            cached_input_per_million=quote.cached_input_per_million,
+            cache_write_per_million=quote.cache_write_per_million,
+            output_per_million=quote.output_per_million,
+            tiered=quote.tiered,
+            effective_from=quote.effective_from,
+        )
