@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.usage.filters import filter_conditions
 from modules.usage.models import UsageEventRow as Event
-from modules.usage.records import UsageBreakdown, UsageFilterSpec, UsageGroup, UsageMetrics
+from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup, UsageMetrics
 
 TOKEN_COLUMNS = (
     "prompt_tokens",
@@ -112,3 +112,25 @@ class UsageAggregates:
     async def count(self, session: AsyncSession, spec: UsageFilterSpec) -> int:
         statement = select(func.count()).select_from(Event).where(*filter_conditions(spec))
         return (await session.execute(statement)).scalar_one()
+
+    async def unpriced_models(self, session: AsyncSession, spec: UsageFilterSpec) -> list[UnpricedModel]:
+        """Provider/model pairs stored as UNKNOWN_MODEL, most calls first: what an admin should price."""
+        calls = func.count().label("calls")
+        statement = (
+            select(
+                Event.provider,
+                Event.model,
+                calls,
+                func.min(Event.occurred_at).label("first_seen"),
+                func.max(Event.occurred_at).label("last_seen"),
+            )
+            .where(*filter_conditions(spec), Event.cost_source == "UNKNOWN_MODEL")
+            .group_by(Event.provider, Event.model)
+            .order_by(calls.desc(), Event.provider, Event.model)
+        )
+        return [
+            UnpricedModel(
+                provider=r.provider, model=r.model, calls=r.calls, first_seen=r.first_seen, last_seen=r.last_seen
+            )
+            for r in await session.execute(statement)
+        ]

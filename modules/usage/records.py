@@ -175,3 +175,22 @@ class UsageFilterInput:
     status: UsageStatus | None = None
     start: datetime | None = None
     end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UnpricedModel:
+    provider: str
+    model: str
+    calls: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class RecostResult:
+    """Events re-priced (never the caller's own figures), how many changed, their sum before and after."""
+
+    examined: int
+    changed: int
+    cost_before_usd: Decimal
+    cost_after_usd: Decimal

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import Select, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.providers.pricing import CostSource
+from modules.providers.pricing import CostSource, PricedCost
 from modules.usage.filters import filter_conditions
 from modules.usage.models import UsageEventRow
 from modules.usage.records import NewUsageEvent, UsageEvent, UsageFilterSpec, UsageStatus
@@ -58,6 +58,15 @@ INSERT_SQL = text(
     f"AS t({', '.join(INSERT_COLUMNS)}) "
     f"ON CONFLICT (workspace_id, request_id) DO NOTHING "
     f"RETURNING {', '.join(EVENT_COLUMNS)}"
+)
+
+
+UPDATE_COSTS_SQL = text(
+    "UPDATE usage_events AS e SET input_cost_usd = c.input, output_cost_usd = c.output, cost_usd = c.total, "
+    "cost_source = c.source "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:inputs AS numeric[]), CAST(:outputs AS numeric[]), "
+    "CAST(:totals AS numeric[]), CAST(:sources AS text[])) AS c(id, input, output, total, source) "
+    "WHERE e.id = c.id"
 )
 
 
@@ -107,3 +116,31 @@ class UsageRepository:
         """Events newest first (by occurred_at, then id), the `limit` after the keyset position `before`."""
         result = await session.execute(self.page_statement(spec, before=before, limit=limit))
         return [event_from_mapping(row) for row in result.mappings()]
+
+    async def priced_by_us(
+        self, session: AsyncSession, spec: UsageFilterSpec, *, after_id: int, limit: int
+    ) -> list[UsageEvent]:
+        """Events whose cost this service computed (not the caller), in id order, after `after_id`."""
+        statement = (
+            select(*[getattr(UsageEventRow, c) for c in EVENT_COLUMNS])
+            .where(*filter_conditions(spec), UsageEventRow.cost_source != CostSource.CALLER.value)
+            .where(UsageEventRow.id > after_id)
+            .order_by(UsageEventRow.id)
+            .limit(limit)
+            .with_for_update()
+        )
+        return [event_from_mapping(row) for row in (await session.execute(statement)).mappings()]
+
+    async def set_costs(self, session: AsyncSession, costs: dict[int, PricedCost]) -> None:
+        if not costs:
+            return
+        await session.execute(
+            UPDATE_COSTS_SQL,
+            {
+                "ids": list(costs),
+                "inputs": [c.input_cost_usd for c in costs.values()],
+                "outputs": [c.output_cost_usd for c in costs.values()],
+                "totals": [c.cost_usd for c in costs.values()],
+                "sources": [c.source.value for c in costs.values()],
+            },
+        )

@@ -11,8 +11,10 @@ from modules.core.principal import Principal
 from modules.usage.inputs import TrackUsageInput, UsageFilter
 from modules.usage.service import UsageService, event_cursor
 from modules.usage.types import (
+    RecostResultType,
     TrackUsageBatchPayload,
     TrackUsagePayload,
+    UnpricedModelType,
     UsageAnalyticsType,
     UsageEventConnection,
     UsageEventEdge,
@@ -55,6 +57,15 @@ class UsageQuery:
             spec=spec,
         )
 
+    @strawberry.field(description="Provider/model pairs stored without a price, most calls first: what to price.")
+    async def unpriced_models(
+        self, info: strawberry.Info[UsageContext], filter: UsageFilter
+    ) -> list[UnpricedModelType]:
+        ctx = info.context
+        return [
+            UnpricedModelType.from_model(u) for u in await ctx.usage.unpriced_models(ctx.principal, filter.to_model())
+        ]
+
 
 @strawberry.type
 class UsageMutation:
@@ -80,3 +91,11 @@ class UsageMutation:
             inserted_count=duplicates.count(False),
             duplicate_count=duplicates.count(True),
         )
+
+    @strawberry.mutation(
+        description="Price the filtered events again (after setModelPrice, say), each at its own time. Events "
+        "priced by their caller are never changed. Running it twice changes nothing the second time."
+    )
+    async def recost_usage(self, info: strawberry.Info[UsageContext], filter: UsageFilter) -> RecostResultType:
+        ctx = info.context
+        return RecostResultType.from_model(await ctx.usage.recost(ctx.principal, filter.to_model()))

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from uuid import UUID, uuid4
 
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Problem
 from modules.core.pagination import check_page_size, decode_cursor, encode_cursor
 from modules.core.principal import Principal, Scope
-from modules.providers.pricing import PricedCost, PriceRequest
+from modules.providers.pricing import PricedCost, PriceRequest, TokenCounts
 from modules.providers.service import ProviderService, normalize_provider
 from modules.usage.aggregation import UsageAggregates
 from modules.usage.records import (
     NewUsageEvent,
+    RecostResult,
     TrackResult,
+    UnpricedModel,
     UsageBreakdown,
     UsageEvent,
     UsageEventPage,
@@ -29,6 +32,7 @@ from modules.users.service import UserService
 from modules.workspaces.service import Workspace, WorkspaceService, parse_uuid
 
 MAX_EVENTS_PAGE = 500
+RECOST_CHUNK = 1000
 
 
 class UsageService:
@@ -184,11 +188,11 @@ class UsageService:
             )
         return events
 
-    async def resolve_filter(self, principal: Principal, given: UsageFilterInput) -> UsageFilterSpec:
-        """Check a filter and the caller's READ access to its workspace."""
-        workspace = await self.workspaces.authorize(
-            principal, given.workspace_id, Scope.READ, field="filter.workspaceId"
-        )
+    async def resolve_filter(
+        self, principal: Principal, given: UsageFilterInput, scope: Scope = Scope.READ
+    ) -> UsageFilterSpec:
+        """Check a filter and the caller's access (READ unless said) to its workspace."""
+        workspace = await self.workspaces.authorize(principal, given.workspace_id, scope, field="filter.workspaceId")
         problems = []
         for field, moment in (("filter.from", given.start), ("filter.to", given.end)):
             if moment is not None and moment.tzinfo is None:
@@ -236,9 +240,57 @@ class UsageService:
             events = await self.repository.page(session, spec, before=before, limit=first + 1)
         return spec, UsageEventPage(events=events[:first], has_next_page=len(events) > first)
 
+    async def unpriced_models(self, principal: Principal, given: UsageFilterInput) -> list[UnpricedModel]:
+        spec = await self.resolve_filter(principal, given)
+        async with self.database.session_factory() as session:
+            return await self.aggregates.unpriced_models(session, spec)
+
+    async def recost(self, principal: Principal, given: UsageFilterInput) -> RecostResult:
+        """Price the filtered events again with today's overrides and catalogue, at each event's own time.
+        A caller's own figure is never touched. One transaction; rows are locked while re-priced."""
+        spec = await self.resolve_filter(principal, given, Scope.ADMIN)
+        examined, changed, before, after, last_id = 0, 0, Decimal(0), Decimal(0), 0
+        async with self.database.session_factory.begin() as session:
+            while events := await self.repository.priced_by_us(session, spec, after_id=last_id, limit=RECOST_CHUNK):
+                last_id = events[-1].id
+                costs = await self.providers.price_many([price_request(e) for e in events])
+                updates = {e.id: c for e, c in zip(events, costs, strict=True) if not same_cost(e, c)}
+                await self.repository.set_costs(session, updates)
+                examined += len(events)
+                changed += len(updates)
+                before += sum((e.cost_usd or Decimal(0) for e in events), Decimal(0))
+                after += sum((c.cost_usd or Decimal(0) for c in costs), Decimal(0))
+        return RecostResult(examined=examined, changed=changed, cost_before_usd=before, cost_after_usd=after)
+
     async def count(self, spec: UsageFilterSpec) -> int:
         async with self.database.session_factory() as session:
             return await self.aggregates.count(session, spec)
+
+
+def price_request(event: UsageEvent) -> PriceRequest:
+    return PriceRequest(
+        workspace_id=event.workspace_id,
+        provider=event.provider,
+        model=event.model,
+        provider_instance_id=event.provider_instance_id,
+        occurred_at=event.occurred_at,
+        tokens=TokenCounts(
+            prompt=event.prompt_tokens,
+            completion=event.completion_tokens,
+            cached_prompt=event.cached_prompt_tokens,
+            cache_write=event.cache_write_tokens,
+            reasoning=event.reasoning_tokens,
+        ),
+    )
+
+
+def same_cost(event: UsageEvent, cost: PricedCost) -> bool:
+    return (event.input_cost_usd, event.output_cost_usd, event.cost_usd, event.cost_source) == (
+        cost.input_cost_usd,
+        cost.output_cost_usd,
+        cost.cost_usd,
+        cost.source,
+    )
 
 
 def event_cursor(event: UsageEvent) -> str:

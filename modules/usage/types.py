@@ -144,3 +144,28 @@ class TrackUsageBatchPayload:
     duplicates: list[bool] = strawberry.field(description="For each input, whether it was stored before.")
     inserted_count: int
     duplicate_count: int
+
+
+@strawberry.type(name="UnpricedModel", description="A provider/model stored without a price (UNKNOWN_MODEL).")
+class UnpricedModelType:
+    provider: str
+    model: str
+    calls: BigInt
+    first_seen: datetime
+    last_seen: datetime
+
+    @classmethod
+    def from_model(cls, unpriced: records.UnpricedModel) -> UnpricedModelType:
+        return cls(**asdict(unpriced))
+
+
+@strawberry.type(name="RecostResult", description="What recostUsage changed; caller-priced events are never touched.")
+class RecostResultType:
+    examined: BigInt
+    changed: BigInt
+    cost_before_usd: Decimal
+    cost_after_usd: Decimal
+
+    @classmethod
+    def from_model(cls, result: records.RecostResult) -> RecostResultType:
+        return cls(**asdict(result))
