@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from modules.core.principal import Principal, Scope
@@ -19,6 +20,7 @@ from service.database import resolve_database_url
 from service.migrations import upgrade_to_head
 
 T = TypeVar("T")
+FIRST_START_LOCK_ID = 7_245_811_002
 
 
 async def migrate(settings: Settings) -> str:
@@ -48,11 +50,18 @@ async def prepare(settings: Settings, graphql_url: str) -> str | None:
     await migrate(settings)
 
     async def bootstrap(container: ApplicationContainer) -> str | None:
-        return await first_start(
-            access=await provide(container.access.service()),
-            workspaces=await provide(container.workspaces.service()),
-            graphql_url=graphql_url,
-        )
+        database = await provide(container.database())
+        # Two servers starting at once on an empty database: only one creates the first keys.
+        async with database.engine.connect() as lock:
+            await lock.execute(text("SELECT pg_advisory_lock(:id)"), {"id": FIRST_START_LOCK_ID})
+            try:
+                return await first_start(
+                    access=await provide(container.access.service()),
+                    workspaces=await provide(container.workspaces.service()),
+                    graphql_url=graphql_url,
+                )
+            finally:
+                await lock.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": FIRST_START_LOCK_ID})
 
     return await with_container(bootstrap)
 
