@@ -4,66 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Float, Select, func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.usage.filters import filter_conditions
+from modules.usage.metrics import metric_columns, metrics_from_row
 from modules.usage.models import UsageEventRow as Event
-from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup, UsageMetrics
-
-TOKEN_COLUMNS = (
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_prompt_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-)
-
-
-def metric_columns() -> list[ColumnElement[Any]]:
-    """The aggregate expressions behind UsageMetrics, labelled by field name."""
-    timed = Event.duration_ms > 0
-    throughput = (
-        func.sum(Event.completion_tokens).filter(timed)
-        * 1000.0
-        / func.nullif(func.sum(Event.duration_ms).filter(timed), 0)
-    )
-    return [
-        func.count().label("calls"),
-        func.count().filter(Event.status == "SUCCESS").label("success_count"),
-        func.count().filter(Event.status == "ERROR").label("error_count"),
-        *[func.coalesce(func.sum(getattr(Event, name)), 0).cast(BigInteger).label(name) for name in TOKEN_COLUMNS],
-        func.coalesce(func.sum(Event.cost_usd), 0).label("cost_usd"),
-        func.count().filter(Event.cost_source == "UNKNOWN_MODEL").label("unpriced_calls"),
-        func.avg(Event.duration_ms).cast(Float).label("avg_duration_ms"),
-        func.percentile_cont(0.5).within_group(Event.duration_ms).label("p50_duration_ms"),
-        func.percentile_cont(0.95).within_group(Event.duration_ms).label("p95_duration_ms"),
-        func.avg(Event.time_to_first_token_ms).cast(Float).label("avg_time_to_first_token_ms"),
-        throughput.cast(Float).label("avg_tokens_per_second"),
-    ]
-
-
-def metrics_from_row(row: Any) -> UsageMetrics:
-    return UsageMetrics(
-        calls=row.calls,
-        success_count=row.success_count,
-        error_count=row.error_count,
-        prompt_tokens=row.prompt_tokens,
-        completion_tokens=row.completion_tokens,
-        cached_prompt_tokens=row.cached_prompt_tokens,
-        cache_write_tokens=row.cache_write_tokens,
-        reasoning_tokens=row.reasoning_tokens,
-        total_tokens=row.total_tokens,
-        cost_usd=row.cost_usd,
-        unpriced_calls=row.unpriced_calls,
-        avg_duration_ms=row.avg_duration_ms,
-        p50_duration_ms=row.p50_duration_ms,
-        p95_duration_ms=row.p95_duration_ms,
-        avg_time_to_first_token_ms=row.avg_time_to_first_token_ms,
-        avg_tokens_per_second=row.avg_tokens_per_second,
-    )
-
+from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup
 
 # grouping(provider, model, task_type) is a bit mask of the columns NOT grouped by in a row's set.
 TOTALS, BY_PROVIDER, BY_MODEL, BY_TASK_TYPE = 0b111, 0b011, 0b101, 0b110

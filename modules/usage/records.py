@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from modules.providers.pricing import CostSource
+from modules.providers.pricing import CostSource, quantize
 
 
 class UsageStatus(StrEnum):
@@ -131,15 +131,24 @@ class UsageMetrics:
     total_tokens: int
     cost_usd: Decimal
     unpriced_calls: int
+    distinct_users: int
     avg_duration_ms: float | None
     p50_duration_ms: float | None
+    p90_duration_ms: float | None
     p95_duration_ms: float | None
+    p99_duration_ms: float | None
     avg_time_to_first_token_ms: float | None
+    p50_time_to_first_token_ms: float | None
+    p95_time_to_first_token_ms: float | None
     avg_tokens_per_second: float | None
 
     @property
     def error_rate(self) -> float:
         return self.error_count / self.calls if self.calls else 0.0
+
+    @property
+    def avg_cost_per_call(self) -> Decimal | None:
+        return quantize(self.cost_usd / self.calls) if self.calls else None
 
 
 @dataclass(frozen=True)

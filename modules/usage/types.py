@@ -75,17 +75,25 @@ class UsageMetricsType:
     total_tokens: BigInt
     cost_usd: Decimal = strawberry.field(description="Unknown-model calls count as 0 here; see unpricedCalls.")
     unpriced_calls: BigInt
+    avg_cost_per_call: Decimal | None = strawberry.field(description="costUsd / calls, to 10 decimals.")
+    distinct_users: BigInt = strawberry.field(description="How many different userIds made these calls.")
     avg_duration_ms: float | None
-    p50_duration_ms: float | None = strawberry.field(description="Exact (percentile_cont) over timed calls.")
+    p50_duration_ms: float | None = strawberry.field(
+        description="Percentiles are exact (percentile_cont, interpolated) over the calls with a duration."
+    )
+    p90_duration_ms: float | None
     p95_duration_ms: float | None
+    p99_duration_ms: float | None
     avg_time_to_first_token_ms: float | None
+    p50_time_to_first_token_ms: float | None
+    p95_time_to_first_token_ms: float | None
     avg_tokens_per_second: float | None = strawberry.field(
         description="Completion tokens per second over all timed calls: sum(tokens) / sum(duration)."
     )
 
     @classmethod
     def from_model(cls, metrics: records.UsageMetrics) -> UsageMetricsType:
-        return cls(**asdict(metrics), error_rate=metrics.error_rate)
+        return cls(**asdict(metrics), error_rate=metrics.error_rate, avg_cost_per_call=metrics.avg_cost_per_call)
 
 
 @strawberry.type(name="UsageGroup")

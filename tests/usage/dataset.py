@@ -126,6 +126,8 @@ def metrics(events: Iterable[Event]) -> dict[str, Any]:
     calls = len(events)
     errors = sum(e.error for e in events)
     durations = [e.duration_ms for e in events]
+    ttfts = [e.ttft_ms for e in events]
+    cost = sum((e.cost for e in events if e.cost is not None), Decimal(0))
     return {
         "calls": calls,
         "successCount": calls - errors,
@@ -137,12 +139,18 @@ def metrics(events: Iterable[Event]) -> dict[str, Any]:
         "cacheWriteTokens": sum(e.cache_write for e in events),
         "reasoningTokens": sum(e.reasoning for e in events),
         "totalTokens": sum(e.prompt + e.completion for e in events),
-        "costUsd": sum((e.cost for e in events if e.cost is not None), Decimal(0)),
+        "costUsd": cost,
         "unpricedCalls": sum(e.cost is None for e in events),
+        "avgCostPerCall": (cost / calls).quantize(Decimal("1E-10")) if calls else None,
+        "distinctUsers": len({e.user_id for e in events}),
         "avgDurationMs": sum(durations) / calls if calls else None,
         "p50DurationMs": percentile(durations, 0.5),
+        "p90DurationMs": percentile(durations, 0.9),
         "p95DurationMs": percentile(durations, 0.95),
-        "avgTimeToFirstTokenMs": sum(e.ttft_ms for e in events) / calls if calls else None,
+        "p99DurationMs": percentile(durations, 0.99),
+        "avgTimeToFirstTokenMs": sum(ttfts) / calls if calls else None,
+        "p50TimeToFirstTokenMs": percentile(ttfts, 0.5),
+        "p95TimeToFirstTokenMs": percentile(ttfts, 0.95),
         "avgTokensPerSecond": (sum(e.completion for e in events) * 1000 / sum(durations) if calls else None),
     }
 

@@ -12,8 +12,9 @@ from tests.usage import dataset
 from tests.usage.dataset import DAY_ONE, DAY_TWO, Event
 
 METRICS = """calls successCount errorCount errorRate promptTokens completionTokens cachedPromptTokens
-cacheWriteTokens reasoningTokens totalTokens costUsd unpricedCalls avgDurationMs p50DurationMs p95DurationMs
-avgTimeToFirstTokenMs avgTokensPerSecond"""
+cacheWriteTokens reasoningTokens totalTokens costUsd unpricedCalls avgCostPerCall distinctUsers avgDurationMs
+p50DurationMs p90DurationMs p95DurationMs p99DurationMs avgTimeToFirstTokenMs p50TimeToFirstTokenMs
+p95TimeToFirstTokenMs avgTokensPerSecond"""
 ANALYTICS = f"""query($filter: UsageFilter!) {{ usageAnalytics(filter: $filter) {{
   totals {{ {METRICS} }}
   byProvider {{ key metrics {{ {METRICS} }} }}
@@ -28,6 +29,8 @@ def assert_metrics(answer: dict[str, Any], expected: dict[str, Any]) -> None:
     for field, value in expected.items():
         if field == "costUsd":
             assert answer[field] == format(value.normalize(), "f") if value else answer[field] == "0", field
+            assert Decimal(answer[field]) == value, field
+        elif isinstance(value, Decimal):
             assert Decimal(answer[field]) == value, field
         elif isinstance(value, float):
             assert answer[field] == pytest.approx(value, rel=1e-12), field

@@ -1,0 +1,121 @@
+"""The aggregate expressions behind UsageMetrics, shared by every summing query, and the metrics a
+result may be ordered by."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, Float, func
+from sqlalchemy.dialects.postgresql import ARRAY, array
+
+from modules.usage.models import UsageEventRow as Event
+from modules.usage.records import UsageMetrics
+
+TOKEN_COLUMNS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_prompt_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+)
+DURATION_FRACTIONS = (0.5, 0.9, 0.95, 0.99)
+TTFT_FRACTIONS = (0.5, 0.95)
+
+
+def percentiles(column: Any, fractions: tuple[float, ...]) -> ColumnElement[Any]:
+    """Exact percentiles (percentile_cont), several from one sort."""
+    return func.percentile_cont(array(fractions), type_=ARRAY(Float)).within_group(column)
+
+
+def metric_columns() -> list[ColumnElement[Any]]:
+    """Labelled by the names `metrics_from_row` reads."""
+    timed = Event.duration_ms > 0
+    throughput = (
+        func.sum(Event.completion_tokens).filter(timed)
+        * 1000.0
+        / func.nullif(func.sum(Event.duration_ms).filter(timed), 0)
+    )
+    return [
+        func.count().label("calls"),
+        func.count().filter(Event.status == "SUCCESS").label("success_count"),
+        func.count().filter(Event.status == "ERROR").label("error_count"),
+        *[func.coalesce(func.sum(getattr(Event, name)), 0).cast(BigInteger).label(name) for name in TOKEN_COLUMNS],
+        func.coalesce(func.sum(Event.cost_usd), 0).label("cost_usd"),
+        func.count().filter(Event.cost_source == "UNKNOWN_MODEL").label("unpriced_calls"),
+        func.count(Event.user_id.distinct()).label("distinct_users"),
+        func.avg(Event.duration_ms).cast(Float).label("avg_duration_ms"),
+        percentiles(Event.duration_ms, DURATION_FRACTIONS).label("duration_percentiles"),
+        func.avg(Event.time_to_first_token_ms).cast(Float).label("avg_time_to_first_token_ms"),
+        percentiles(Event.time_to_first_token_ms, TTFT_FRACTIONS).label("ttft_percentiles"),
+        throughput.cast(Float).label("avg_tokens_per_second"),
+    ]
+
+
+def metrics_from_row(row: Any) -> UsageMetrics:
+    p50, p90, p95, p99 = row.duration_percentiles or (None,) * 4
+    ttft50, ttft95 = row.ttft_percentiles or (None,) * 2
+    return UsageMetrics(
+        calls=row.calls,
+        success_count=row.success_count,
+        error_count=row.error_count,
+        prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens,
+        cached_prompt_tokens=row.cached_prompt_tokens,
+        cache_write_tokens=row.cache_write_tokens,
+        reasoning_tokens=row.reasoning_tokens,
+        total_tokens=row.total_tokens,
+        cost_usd=row.cost_usd,
+        unpriced_calls=row.unpriced_calls,
+        distinct_users=row.distinct_users,
+        avg_duration_ms=row.avg_duration_ms,
+        p50_duration_ms=p50,
+        p90_duration_ms=p90,
+        p95_duration_ms=p95,
+        p99_duration_ms=p99,
+        avg_time_to_first_token_ms=row.avg_time_to_first_token_ms,
+        p50_time_to_first_token_ms=ttft50,
+        p95_time_to_first_token_ms=ttft95,
+        avg_tokens_per_second=row.avg_tokens_per_second,
+    )
+
+
+class UsageMetric(StrEnum):
+    """The metrics a grouped answer can be ordered by."""
+
+    CALLS = "CALLS"
+    COST_USD = "COST_USD"
+    TOTAL_TOKENS = "TOTAL_TOKENS"
+    PROMPT_TOKENS = "PROMPT_TOKENS"
+    COMPLETION_TOKENS = "COMPLETION_TOKENS"
+    ERROR_COUNT = "ERROR_COUNT"
+    ERROR_RATE = "ERROR_RATE"
+    DISTINCT_USERS = "DISTINCT_USERS"
+    AVG_COST_PER_CALL = "AVG_COST_PER_CALL"
+    AVG_DURATION_MS = "AVG_DURATION_MS"
+    P50_DURATION_MS = "P50_DURATION_MS"
+    P95_DURATION_MS = "P95_DURATION_MS"
+    P99_DURATION_MS = "P99_DURATION_MS"
+    AVG_TIME_TO_FIRST_TOKEN_MS = "AVG_TIME_TO_FIRST_TOKEN_MS"
+
+
+def order_expression(metric: UsageMetric, grouped: Any) -> ColumnElement[Any]:
+    """The ordering value of a metric over the columns of a grouped subquery."""
+    c = grouped.c
+    return {
+        UsageMetric.CALLS: c.calls,
+        UsageMetric.COST_USD: c.cost_usd,
+        UsageMetric.TOTAL_TOKENS: c.total_tokens,
+        UsageMetric.PROMPT_TOKENS: c.prompt_tokens,
+        UsageMetric.COMPLETION_TOKENS: c.completion_tokens,
+        UsageMetric.ERROR_COUNT: c.error_count,
+        UsageMetric.ERROR_RATE: c.error_count * 1.0 / c.calls,
+        UsageMetric.DISTINCT_USERS: c.distinct_users,
+        UsageMetric.AVG_COST_PER_CALL: c.cost_usd / c.calls,
+        UsageMetric.AVG_DURATION_MS: c.avg_duration_ms,
+        UsageMetric.P50_DURATION_MS: c.duration_percentiles[1],
+        UsageMetric.P95_DURATION_MS: c.duration_percentiles[3],
+        UsageMetric.P99_DURATION_MS: c.duration_percentiles[4],
+        UsageMetric.AVG_TIME_TO_FIRST_TOKEN_MS: c.avg_time_to_first_token_ms,
+    }[metric]
