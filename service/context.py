@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 from modules.access.service import AccessService
 from modules.core.principal import Principal
 from modules.providers.service import ProviderService
+from modules.usage.analytics import UsageAnalyticsService
 from modules.usage.service import UsageService
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
@@ -31,6 +32,7 @@ class Context:
     users: UserService
     providers: ProviderService
     usage: UsageService
+    analytics: UsageAnalyticsService
 
 
 async def provide(value: Any) -> Any:
@@ -51,4 +53,5 @@ async def build_context(
         users=await provide(container.users.service()),
         providers=await provide(container.llm_providers.service()),
         usage=await provide(container.usage.service()),
+        analytics=await provide(container.usage.analytics()),
     )

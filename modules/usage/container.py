@@ -1,5 +1,5 @@
 """UsageContainer: imports the database and the workspaces, users and providers services; exports
-UsageService."""
+UsageService (ingestion, re-costing) and UsageAnalyticsService (reads)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dependency_injector import containers, providers
 from modules.core.database import Database
 from modules.providers.service import ProviderService
 from modules.usage.aggregation import UsageAggregates
+from modules.usage.analytics import UsageAnalyticsService
 from modules.usage.repository import UsageRepository
 from modules.usage.service import UsageService
 from modules.users.service import UserService
@@ -21,6 +22,9 @@ class UsageContainer(containers.DeclarativeContainer):
     llm_providers = providers.Dependency(instance_of=ProviderService)
     repository = providers.Singleton(UsageRepository)
     aggregates = providers.Singleton(UsageAggregates)
+    analytics = providers.Factory(
+        UsageAnalyticsService, database=database, repository=repository, aggregates=aggregates, workspaces=workspaces
+    )
     service = providers.Factory(
         UsageService,
         database=database,

@@ -17,8 +17,20 @@ def filter_conditions(spec: UsageFilterSpec) -> list[ColumnElement[bool]]:
         Event.task_type: spec.task_type,
         Event.provider_instance_id: spec.provider_instance_id,
         Event.status: spec.status.value if spec.status else None,
+        Event.error_type: spec.error_type,
     }
     conditions.extend(column == value for column, value in equalities.items() if value is not None)
+    memberships = {
+        Event.user_id: spec.user_ids,
+        Event.provider: spec.providers,
+        Event.model: spec.models,
+        Event.task_type: spec.task_types,
+    }
+    conditions.extend(column.in_(values) for column, values in memberships.items() if values is not None)
+    for tag in spec.tags:
+        conditions.append(
+            Event.tags.has_key(tag.key) if tag.value is None else Event.tags.contains({tag.key: tag.value})
+        )
     if spec.start is not None:
         conditions.append(Event.occurred_at >= spec.start)
     if spec.end is not None:

@@ -104,8 +104,17 @@ class TrackResult:
 
 
 @dataclass(frozen=True)
+class TagCondition:
+    """The event's tag `key` equals `value`; with no value, the event has the tag at all."""
+
+    key: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
 class UsageFilterSpec:
-    """A validated filter: one workspace, optional equalities, a half-open time range [start, end)."""
+    """A validated filter: one workspace, optional equalities and `in` lists (all must hold), tags, and a
+    half-open time range [start, end)."""
 
     workspace_id: UUID
     user_id: str | None = None
@@ -114,6 +123,12 @@ class UsageFilterSpec:
     task_type: str | None = None
     provider_instance_id: UUID | None = None
     status: UsageStatus | None = None
+    error_type: str | None = None
+    user_ids: tuple[str, ...] | None = None
+    providers: tuple[str, ...] | None = None
+    models: tuple[str, ...] | None = None
+    task_types: tuple[str, ...] | None = None
+    tags: tuple[TagCondition, ...] = ()
     start: datetime | None = None
     end: datetime | None = None
 
@@ -182,6 +197,12 @@ class UsageFilterInput:
     task_type: str | None = None
     provider_instance_id: str | None = None
     status: UsageStatus | None = None
+    error_type: str | None = None
+    user_ids: tuple[str, ...] | None = None
+    providers: tuple[str, ...] | None = None
+    models: tuple[str, ...] | None = None
+    task_types: tuple[str, ...] | None = None
+    tags: tuple[TagCondition, ...] = ()
     start: datetime | None = None
     end: datetime | None = None
 

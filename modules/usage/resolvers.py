@@ -8,8 +8,9 @@ import strawberry
 
 from modules.core.pagination import PageInfo
 from modules.core.principal import Principal
+from modules.usage.analytics import UsageAnalyticsService, event_cursor
 from modules.usage.inputs import TrackUsageInput, UsageFilter
-from modules.usage.service import UsageService, event_cursor
+from modules.usage.service import UsageService
 from modules.usage.types import (
     RecostResultType,
     TrackUsageBatchPayload,
@@ -26,6 +27,7 @@ from modules.usage.validation import MAX_BATCH_SIZE
 class UsageContext(Protocol):
     principal: Principal
     usage: UsageService
+    analytics: UsageAnalyticsService
 
 
 @strawberry.type
@@ -33,7 +35,7 @@ class UsageQuery:
     @strawberry.field(description="Totals and breakdowns by provider, model and task type of the filtered events.")
     async def usage_analytics(self, info: strawberry.Info[UsageContext], filter: UsageFilter) -> UsageAnalyticsType:
         ctx = info.context
-        return UsageAnalyticsType.from_model(await ctx.usage.breakdown(ctx.principal, filter.to_model()))
+        return UsageAnalyticsType.from_model(await ctx.analytics.breakdown(ctx.principal, filter.to_model()))
 
     @strawberry.field(description="The filtered events, newest first (Relay connection, at most 500 a page).")
     async def usage_events(
@@ -44,7 +46,7 @@ class UsageQuery:
         after: str | None = None,
     ) -> UsageEventConnection:
         ctx = info.context
-        spec, page = await ctx.usage.events_page(ctx.principal, filter.to_model(), first=first, after=after)
+        spec, page = await ctx.analytics.events_page(ctx.principal, filter.to_model(), first=first, after=after)
         edges = [UsageEventEdge(cursor=event_cursor(e), node=UsageEventType.from_model(e)) for e in page.events]
         return UsageEventConnection(
             edges=edges,
@@ -62,9 +64,8 @@ class UsageQuery:
         self, info: strawberry.Info[UsageContext], filter: UsageFilter
     ) -> list[UnpricedModelType]:
         ctx = info.context
-        return [
-            UnpricedModelType.from_model(u) for u in await ctx.usage.unpriced_models(ctx.principal, filter.to_model())
-        ]
+        unpriced = await ctx.analytics.unpriced_models(ctx.principal, filter.to_model())
+        return [UnpricedModelType.from_model(u) for u in unpriced]
 
 
 @strawberry.type

@@ -9,21 +9,17 @@ from uuid import UUID, uuid4
 
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Problem
-from modules.core.pagination import check_page_size, decode_cursor, encode_cursor
 from modules.core.principal import Principal, Scope
 from modules.providers.pricing import PricedCost, PriceRequest, TokenCounts
-from modules.providers.service import ProviderService, normalize_provider
+from modules.providers.service import ProviderService
 from modules.usage.aggregation import UsageAggregates
+from modules.usage.filtering import resolve_filter
 from modules.usage.records import (
     NewUsageEvent,
     RecostResult,
     TrackResult,
-    UnpricedModel,
-    UsageBreakdown,
     UsageEvent,
-    UsageEventPage,
     UsageFilterInput,
-    UsageFilterSpec,
     UsageInput,
 )
 from modules.usage.repository import UsageRepository
@@ -31,7 +27,6 @@ from modules.usage.validation import MAX_BATCH_SIZE, CheckedInput, check_input
 from modules.users.service import UserService
 from modules.workspaces.service import Workspace, WorkspaceService, parse_uuid
 
-MAX_EVENTS_PAGE = 500
 RECOST_CHUNK = 1000
 
 
@@ -188,67 +183,10 @@ class UsageService:
             )
         return events
 
-    async def resolve_filter(
-        self, principal: Principal, given: UsageFilterInput, scope: Scope = Scope.READ
-    ) -> UsageFilterSpec:
-        """Check a filter and the caller's access (READ unless said) to its workspace."""
-        workspace = await self.workspaces.authorize(principal, given.workspace_id, scope, field="filter.workspaceId")
-        problems = []
-        for field, moment in (("filter.from", given.start), ("filter.to", given.end)):
-            if moment is not None and moment.tzinfo is None:
-                problems.append(Problem(field, "must include a UTC offset, e.g. 2026-01-01T00:00:00Z"))
-        if not problems and given.start and given.end and given.start >= given.end:
-            problems.append(Problem("filter.to", "must be after filter.from (from is inclusive, to exclusive)"))
-        instance_id = None
-        if given.provider_instance_id is not None:
-            instance_id = parse_uuid(given.provider_instance_id)
-            if instance_id is None:
-                problems.append(Problem("filter.providerInstanceId", "is not a provider instance id"))
-        if problems:
-            raise BadUserInput(problems)
-        return UsageFilterSpec(
-            workspace_id=workspace.id,
-            user_id=given.user_id,
-            provider=normalize_provider(given.provider) if given.provider else None,
-            model=given.model,
-            task_type=given.task_type,
-            provider_instance_id=instance_id,
-            status=given.status,
-            start=given.start,
-            end=given.end,
-        )
-
-    async def breakdown(self, principal: Principal, given: UsageFilterInput) -> UsageBreakdown:
-        spec = await self.resolve_filter(principal, given)
-        async with self.database.session_factory() as session:
-            return await self.aggregates.breakdown(session, spec)
-
-    async def events_page(
-        self, principal: Principal, given: UsageFilterInput, *, first: int, after: str | None
-    ) -> tuple[UsageFilterSpec, UsageEventPage]:
-        """Events newest first; `after` is the cursor of the last event of the previous page."""
-        check_page_size(first, maximum=MAX_EVENTS_PAGE)
-        spec = await self.resolve_filter(principal, given)
-        before = None
-        if after is not None:
-            moment, event_id = decode_cursor(after, size=2)
-            try:
-                before = (datetime.fromisoformat(moment), int(event_id))
-            except (TypeError, ValueError):
-                raise BadUserInput.of("after", "is not a cursor returned by this API") from None
-        async with self.database.session_factory() as session:
-            events = await self.repository.page(session, spec, before=before, limit=first + 1)
-        return spec, UsageEventPage(events=events[:first], has_next_page=len(events) > first)
-
-    async def unpriced_models(self, principal: Principal, given: UsageFilterInput) -> list[UnpricedModel]:
-        spec = await self.resolve_filter(principal, given)
-        async with self.database.session_factory() as session:
-            return await self.aggregates.unpriced_models(session, spec)
-
     async def recost(self, principal: Principal, given: UsageFilterInput) -> RecostResult:
         """Price the filtered events again with today's overrides and catalogue, at each event's own time.
         A caller's own figure is never touched. One transaction; rows are locked while re-priced."""
-        spec = await self.resolve_filter(principal, given, Scope.ADMIN)
+        spec = await resolve_filter(self.workspaces, principal, given, Scope.ADMIN)
         examined, changed, before, after, last_id = 0, 0, Decimal(0), Decimal(0), 0
         async with self.database.session_factory.begin() as session:
             while events := await self.repository.priced_by_us(session, spec, after_id=last_id, limit=RECOST_CHUNK):
@@ -261,10 +199,6 @@ class UsageService:
                 before += sum((e.cost_usd or Decimal(0) for e in events), Decimal(0))
                 after += sum((c.cost_usd or Decimal(0) for c in costs), Decimal(0))
         return RecostResult(examined=examined, changed=changed, cost_before_usd=before, cost_after_usd=after)
-
-    async def count(self, spec: UsageFilterSpec) -> int:
-        async with self.database.session_factory() as session:
-            return await self.aggregates.count(session, spec)
 
 
 def price_request(event: UsageEvent) -> PriceRequest:
@@ -291,7 +225,3 @@ def same_cost(event: UsageEvent, cost: PricedCost) -> bool:
         cost.cost_usd,
         cost.source,
     )
-
-
-def event_cursor(event: UsageEvent) -> str:
-    return encode_cursor(event.occurred_at.isoformat(), event.id)

@@ -137,7 +137,7 @@ class UsageEventConnection:
 
     @strawberry.field(description="How many events match the filter (one extra query: ask only if shown).")
     async def total_count(self, info: strawberry.Info) -> BigInt:
-        return BigInt(await info.context.usage.count(self.spec))
+        return BigInt(await info.context.analytics.count(self.spec))
 
 
 @strawberry.type

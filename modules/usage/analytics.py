@@ -1,0 +1,74 @@
+"""Reading usage: sums, breakdowns, groupings, time series, and the events themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from modules.core.database import Database
+from modules.core.errors import BadUserInput
+from modules.core.pagination import check_page_size, decode_cursor, encode_cursor
+from modules.core.principal import Principal
+from modules.usage.aggregation import UsageAggregates
+from modules.usage.filtering import resolve_filter
+from modules.usage.records import (
+    UnpricedModel,
+    UsageBreakdown,
+    UsageEvent,
+    UsageEventPage,
+    UsageFilterInput,
+    UsageFilterSpec,
+)
+from modules.usage.repository import UsageRepository
+from modules.workspaces.service import WorkspaceService
+
+MAX_EVENTS_PAGE = 500
+
+
+class UsageAnalyticsService:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        repository: UsageRepository,
+        aggregates: UsageAggregates,
+        workspaces: WorkspaceService,
+    ) -> None:
+        self.database = database
+        self.repository = repository
+        self.aggregates = aggregates
+        self.workspaces = workspaces
+
+    async def breakdown(self, principal: Principal, given: UsageFilterInput) -> UsageBreakdown:
+        spec = await resolve_filter(self.workspaces, principal, given)
+        async with self.database.session_factory() as session:
+            return await self.aggregates.breakdown(session, spec)
+
+    async def events_page(
+        self, principal: Principal, given: UsageFilterInput, *, first: int, after: str | None
+    ) -> tuple[UsageFilterSpec, UsageEventPage]:
+        """Events newest first; `after` is the cursor of the last event of the previous page."""
+        check_page_size(first, maximum=MAX_EVENTS_PAGE)
+        spec = await resolve_filter(self.workspaces, principal, given)
+        before = None
+        if after is not None:
+            moment, event_id = decode_cursor(after, size=2)
+            try:
+                before = (datetime.fromisoformat(moment), int(event_id))
+            except (TypeError, ValueError):
+                raise BadUserInput.of("after", "is not a cursor returned by this API") from None
+        async with self.database.session_factory() as session:
+            events = await self.repository.page(session, spec, before=before, limit=first + 1)
+        return spec, UsageEventPage(events=events[:first], has_next_page=len(events) > first)
+
+    async def unpriced_models(self, principal: Principal, given: UsageFilterInput) -> list[UnpricedModel]:
+        spec = await resolve_filter(self.workspaces, principal, given)
+        async with self.database.session_factory() as session:
+            return await self.aggregates.unpriced_models(session, spec)
+
+    async def count(self, spec: UsageFilterSpec) -> int:
+        async with self.database.session_factory() as session:
+            return await self.aggregates.count(session, spec)
+
+
+def event_cursor(event: UsageEvent) -> str:
+    return encode_cursor(event.occurred_at.isoformat(), event.id)
