@@ -9,8 +9,12 @@ from modules.core.errors import BadUserInput
 from modules.core.pagination import check_page_size, decode_cursor, encode_cursor
 from modules.core.principal import Principal
 from modules.usage.aggregation import UsageAggregates
+from modules.usage.dimensions import Grouping, UsageDimension
 from modules.usage.filtering import resolve_filter
+from modules.usage.grouping import UsageGrouping
+from modules.usage.metrics import UsageMetric
 from modules.usage.records import (
+    GroupedUsage,
     UnpricedModel,
     UsageBreakdown,
     UsageEvent,
@@ -22,6 +26,7 @@ from modules.usage.repository import UsageRepository
 from modules.workspaces.service import WorkspaceService
 
 MAX_EVENTS_PAGE = 500
+MAX_GROUPS = 1000
 
 
 class UsageAnalyticsService:
@@ -31,11 +36,13 @@ class UsageAnalyticsService:
         database: Database,
         repository: UsageRepository,
         aggregates: UsageAggregates,
+        grouping: UsageGrouping,
         workspaces: WorkspaceService,
     ) -> None:
         self.database = database
         self.repository = repository
         self.aggregates = aggregates
+        self.grouping = grouping
         self.workspaces = workspaces
 
     async def breakdown(self, principal: Principal, given: UsageFilterInput) -> UsageBreakdown:
@@ -64,6 +71,27 @@ class UsageAnalyticsService:
         spec = await resolve_filter(self.workspaces, principal, given)
         async with self.database.session_factory() as session:
             return await self.aggregates.unpriced_models(session, spec)
+
+    async def grouped(
+        self,
+        principal: Principal,
+        given: UsageFilterInput,
+        *,
+        dimensions: list[UsageDimension],
+        tag_key: str | None,
+        order_by: UsageMetric,
+        descending: bool,
+        limit: int,
+    ) -> GroupedUsage:
+        """Events grouped by up to 4 dimensions; the first `limit` groups and the rest summed as others."""
+        grouping = Grouping.check(dimensions, tag_key)
+        if not 1 <= limit <= MAX_GROUPS:
+            raise BadUserInput.of("limit", f"must be between 1 and {MAX_GROUPS} (got {limit})")
+        spec = await resolve_filter(self.workspaces, principal, given)
+        async with self.database.session_factory() as session:
+            return await self.grouping.grouped(
+                session, spec, grouping, order_by=order_by, descending=descending, limit=limit
+            )
 
     async def count(self, spec: UsageFilterSpec) -> int:
         async with self.database.session_factory() as session:

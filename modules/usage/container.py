@@ -9,6 +9,7 @@ from modules.core.database import Database
 from modules.providers.service import ProviderService
 from modules.usage.aggregation import UsageAggregates
 from modules.usage.analytics import UsageAnalyticsService
+from modules.usage.grouping import UsageGrouping
 from modules.usage.repository import UsageRepository
 from modules.usage.service import UsageService
 from modules.users.service import UserService
@@ -22,8 +23,14 @@ class UsageContainer(containers.DeclarativeContainer):
     llm_providers = providers.Dependency(instance_of=ProviderService)
     repository = providers.Singleton(UsageRepository)
     aggregates = providers.Singleton(UsageAggregates)
+    grouping = providers.Singleton(UsageGrouping)
     analytics = providers.Factory(
-        UsageAnalyticsService, database=database, repository=repository, aggregates=aggregates, workspaces=workspaces
+        UsageAnalyticsService,
+        database=database,
+        repository=repository,
+        aggregates=aggregates,
+        grouping=grouping,
+        workspaces=workspaces,
     )
     service = providers.Factory(
         UsageService,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Float, func
+from sqlalchemy import BigInteger, ColumnElement, Float, func, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from modules.usage.models import UsageEventRow as Event
@@ -26,7 +26,7 @@ TTFT_FRACTIONS = (0.5, 0.95)
 
 def percentiles(column: Any, fractions: tuple[float, ...]) -> ColumnElement[Any]:
     """Exact percentiles (percentile_cont), several from one sort."""
-    return func.percentile_cont(array(fractions), type_=ARRAY(Float)).within_group(column)
+    return type_coerce(func.percentile_cont(array(fractions)).within_group(column), ARRAY(Float))
 
 
 def metric_columns() -> list[ColumnElement[Any]]:

@@ -224,3 +224,19 @@ class RecostResult:
     changed: int
     cost_before_usd: Decimal
     cost_after_usd: Decimal
+
+
+@dataclass(frozen=True)
+class DimensionGroup:
+    """One group of a grouped answer: the value of each requested dimension, in order, and its metrics."""
+
+    values: tuple[str | None, ...]
+    metrics: UsageMetrics
+
+
+@dataclass(frozen=True)
+class GroupedUsage:
+    """The first `limit` groups; `others` sums every event of the groups left out (None if none were)."""
+
+    groups: list[DimensionGroup]
+    others: UsageMetrics | None

@@ -12,14 +12,18 @@ from modules.usage.analytics import UsageAnalyticsService, event_cursor
 from modules.usage.inputs import TrackUsageInput, UsageFilter
 from modules.usage.service import UsageService
 from modules.usage.types import (
+    GroupedUsageType,
     RecostResultType,
+    SortDirection,
     TrackUsageBatchPayload,
     TrackUsagePayload,
     UnpricedModelType,
     UsageAnalyticsType,
+    UsageDimensionType,
     UsageEventConnection,
     UsageEventEdge,
     UsageEventType,
+    UsageOrder,
 )
 from modules.usage.validation import MAX_BATCH_SIZE
 
@@ -58,6 +62,32 @@ class UsageQuery:
             ),
             spec=spec,
         )
+
+    @strawberry.field(
+        description="Events grouped by up to 4 dimensions (TAG groups by the tag `tagKey`), ordered by any "
+        "metric; the first `limit` groups (at most 1,000) and `others` summing the rest."
+    )
+    async def usage(
+        self,
+        info: strawberry.Info[UsageContext],
+        filter: UsageFilter,
+        group_by: list[UsageDimensionType],
+        order_by: UsageOrder | None = None,
+        limit: int = 100,
+        tag_key: str | None = None,
+    ) -> GroupedUsageType:
+        ctx = info.context
+        order = order_by or UsageOrder()
+        grouped = await ctx.analytics.grouped(
+            ctx.principal,
+            filter.to_model(),
+            dimensions=list(group_by),
+            tag_key=tag_key,
+            order_by=order.by,
+            descending=order.direction == SortDirection.DESC,
+            limit=limit,
+        )
+        return GroupedUsageType.from_model(grouped, tuple(group_by), str(filter.workspace_id))
 
     @strawberry.field(description="Provider/model pairs stored without a price, most calls first: what to price.")
     async def unpriced_models(

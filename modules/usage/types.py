@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 
 import strawberry
 from strawberry.scalars import JSON
@@ -13,7 +14,9 @@ from modules.core.pagination import PageInfo
 from modules.core.scalars import BigInt
 from modules.providers.types import CostSourceType
 from modules.usage import records
+from modules.usage.dimensions import UsageDimension
 from modules.usage.inputs import UsageStatusType
+from modules.usage.metrics import UsageMetric
 
 
 @strawberry.type(name="UsageEvent", description="One stored LLM call.")
@@ -177,3 +180,67 @@ class RecostResultType:
     @classmethod
     def from_model(cls, result: records.RecostResult) -> RecostResultType:
         return cls(**asdict(result))
+
+
+UsageDimensionType = strawberry.enum(UsageDimension, name="UsageDimension")
+UsageMetricType = strawberry.enum(UsageMetric, name="UsageMetric", description="A metric to order groups by.")
+
+
+@strawberry.enum
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input(description="Order groups by a metric. Default: COST_USD, DESC (ties: CALLS, then the values).")
+class UsageOrder:
+    by: UsageMetricType = UsageMetric.COST_USD
+    direction: SortDirection = SortDirection.DESC
+
+
+@strawberry.type(name="DimensionValue")
+class DimensionValueType:
+    dimension: UsageDimensionType
+    value: str | None = strawberry.field(description="Null for events without one (no task type, no user…).")
+
+
+@strawberry.type(name="UsageDimensionGroup", description="One group: its value of each requested dimension.")
+class UsageDimensionGroupType:
+    dimensions: list[DimensionValueType] = strawberry.field(description="In the order of groupBy.")
+    metrics: UsageMetricsType
+    user_id: strawberry.Private[str | None]
+    workspace_id: strawberry.Private[str]
+
+    @strawberry.field(description="The value of one dimension (null if not grouped by it, or none).")
+    def value(self, dimension: UsageDimensionType) -> str | None:
+        return next((d.value for d in self.dimensions if d.dimension == dimension), None)
+
+    @classmethod
+    def from_model(
+        cls, group: records.DimensionGroup, dimensions: tuple[UsageDimension, ...], workspace_id: str
+    ) -> UsageDimensionGroupType:
+        values = dict(zip(dimensions, group.values, strict=True))
+        return cls(
+            dimensions=[DimensionValueType(dimension=d, value=v) for d, v in values.items()],
+            metrics=UsageMetricsType.from_model(group.metrics),
+            user_id=values.get(UsageDimension.USER),
+            workspace_id=workspace_id,
+        )
+
+
+@strawberry.type(name="GroupedUsage", description="The first `limit` groups; `others` sums all the rest.")
+class GroupedUsageType:
+    groups: list[UsageDimensionGroupType]
+    others: UsageMetricsType | None = strawberry.field(
+        description="The events of every group beyond `limit`, summed (null when none were left out): groups "
+        "plus others add up to the totals."
+    )
+
+    @classmethod
+    def from_model(
+        cls, grouped: records.GroupedUsage, dimensions: tuple[UsageDimension, ...], workspace_id: str
+    ) -> GroupedUsageType:
+        return cls(
+            groups=[UsageDimensionGroupType.from_model(g, dimensions, workspace_id) for g in grouped.groups],
+            others=UsageMetricsType.from_model(grouped.others) if grouped.others else None,
+        )

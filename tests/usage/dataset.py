@@ -45,6 +45,8 @@ class Event:
     duration_ms: int
     ttft_ms: int
     error: bool
+    session_id: str
+    tags: dict[str, str]
 
     def as_input(self) -> dict[str, Any]:
         return {
@@ -64,6 +66,8 @@ class Event:
             "timeToFirstTokenMs": self.ttft_ms,
             "status": "ERROR" if self.error else "SUCCESS",
             "errorType": "rate_limit" if self.error else None,
+            "sessionId": self.session_id,
+            "tags": self.tags,
         }
 
     @property
@@ -104,6 +108,8 @@ def make_events(workspaces: tuple[str, str]) -> list[Event]:
                 duration_ms=200 + 13 * i,
                 ttft_ms=50 + i,
                 error=i % 7 == 0,
+                session_id=f"s{i // 4:02d}",
+                tags={"feature": ["search", "chat", "summary"][i % 3], **({"env": "prod"} if i % 5 else {})},
             )
         )
     return events
@@ -155,11 +161,29 @@ def metrics(events: Iterable[Event]) -> dict[str, Any]:
     }
 
 
-def groups(events: Iterable[Event], key: Callable[[Event], str | None]) -> list[tuple[str | None, dict[str, Any]]]:
-    """Groups ordered as the API orders them: cost, then calls, descending; then key, nulls last."""
-    by_key: dict[str | None, list[Event]] = defaultdict(list)
+def groups(events: Iterable[Event], key: Callable[[Event], Any]) -> list[tuple[Any, dict[str, Any]]]:
+    """Groups ordered as the API orders them: cost, then calls, descending; then the key's values, nulls
+    last. A key is one value or a tuple of values."""
+    by_key: dict[Any, list[Event]] = defaultdict(list)
     for event in events:
         by_key[key(event)].append(event)
     found = [(k, metrics(v)) for k, v in by_key.items()]
-    found.sort(key=lambda kv: (-kv[1]["costUsd"], -kv[1]["calls"], kv[0] is None, kv[0] or ""))
+
+    def values_order(k: Any) -> tuple[Any, ...]:
+        return tuple((v is None, v or "") for v in (k if isinstance(k, tuple) else (k,)))
+
+    found.sort(key=lambda kv: (-kv[1]["costUsd"], -kv[1]["calls"], values_order(kv[0])))
     return found
+
+
+DIMENSIONS: dict[str, Callable[[Event], str | None]] = {
+    "PROVIDER": lambda e: e.provider,
+    "PROVIDER_INSTANCE": lambda e: None,
+    "MODEL": lambda e: e.model,
+    "TASK_TYPE": lambda e: e.task_type,
+    "USER": lambda e: e.user_id,
+    "SESSION": lambda e: e.session_id,
+    "STATUS": lambda e: "ERROR" if e.error else "SUCCESS",
+    "ERROR_TYPE": lambda e: "rate_limit" if e.error else None,
+    "TAG": lambda e: e.tags.get("env"),
+}

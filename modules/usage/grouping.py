@@ -1,0 +1,69 @@
+"""SQL of `usage`: events grouped by any dimensions, ordered by any metric, the rest summed as `others`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import CTE, Text, and_, bindparam, exists, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modules.usage.dimensions import Grouping
+from modules.usage.filters import filter_conditions
+from modules.usage.metrics import UsageMetric, metric_columns, metrics_from_row, order_expression
+from modules.usage.records import DimensionGroup, GroupedUsage, UsageFilterSpec
+
+
+class UsageGrouping:
+    async def grouped(
+        self,
+        session: AsyncSession,
+        spec: UsageFilterSpec,
+        grouping: Grouping,
+        *,
+        order_by: UsageMetric,
+        descending: bool,
+        limit: int,
+    ) -> GroupedUsage:
+        """At most two statements: the groups (one more than asked, to know if any were left out), then the
+        others' metrics over the events of every group not shown, aggregated again so percentiles stay exact."""
+        keys = grouping.columns()
+        grouped = select(*keys, *metric_columns()).where(*filter_conditions(spec)).group_by(*keys).subquery("g")
+        order = order_expression(order_by, grouped)
+        statement = (
+            select(grouped)
+            .order_by(
+                order.desc().nulls_last() if descending else order.asc().nulls_last(),
+                grouped.c.calls.desc(),
+                *[grouped.c[f"d{i}"].asc().nulls_last() for i in range(len(keys))],
+            )
+            .limit(limit + 1)
+        )
+        rows = (await session.execute(statement)).all()
+        groups = [
+            DimensionGroup(values=tuple(row[i] for i in range(len(keys))), metrics=metrics_from_row(row))
+            for row in rows[:limit]
+        ]
+        if len(rows) <= limit:
+            return GroupedUsage(groups=groups, others=None)
+        return GroupedUsage(groups=groups, others=await self._others(session, spec, grouping, groups))
+
+    async def _others(
+        self, session: AsyncSession, spec: UsageFilterSpec, grouping: Grouping, shown: list[DimensionGroup]
+    ) -> Any:
+        shown_keys: CTE = select(
+            *[
+                func.unnest(bindparam(f"shown{i}", [g.values[i] for g in shown], type_=ARRAY(Text))).label(f"k{i}")
+                for i in range(len(grouping.dimensions))
+            ]
+        ).cte("shown")
+        in_shown = exists().where(
+            and_(
+                *[
+                    shown_keys.c[f"k{i}"].is_not_distinct_from(grouping.expression(d))
+                    for i, d in enumerate(grouping.dimensions)
+                ]
+            )
+        )
+        statement = select(*metric_columns()).where(*filter_conditions(spec), ~in_shown)
+        return metrics_from_row((await session.execute(statement)).one())
