@@ -41,6 +41,9 @@ OPERATIONS: dict[str, Operation] = {
         Scope.READ,
         lambda w, _: f'{{ usageEvents(filter: {{workspaceId: "{w}"}}) {{ totalCount edges {{ cursor }} }} }}',
     ),
+    "usage": Operation(
+        Scope.READ, lambda w, _: f'{{ usage(filter: {{workspaceId: "{w}"}}, groupBy: [MODEL]) {{ groups {{ dimensions {{ value }} }} }} }}'
+    ),
     "unpricedModels": Operation(
         Scope.READ, lambda w, _: f'{{ unpricedModels(filter: {{workspaceId: "{w}"}}) {{ model }} }}'
     ),
