@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from modules.core.database import Database
 from modules.core.errors import BadUserInput
@@ -23,6 +24,7 @@ from modules.usage.records import (
     UsageFilterSpec,
 )
 from modules.usage.repository import UsageRepository
+from modules.usage.timeseries import DEFAULT_SPAN, TimeBucket, TimeInterval, UsageTimeSeries, boundaries, zone_named
 from modules.workspaces.service import WorkspaceService
 
 MAX_EVENTS_PAGE = 500
@@ -37,8 +39,10 @@ class UsageAnalyticsService:
         repository: UsageRepository,
         aggregates: UsageAggregates,
         grouping: UsageGrouping,
+        time_buckets: UsageTimeSeries,
         workspaces: WorkspaceService,
     ) -> None:
+        self.time_buckets = time_buckets
         self.database = database
         self.repository = repository
         self.aggregates = aggregates
@@ -92,6 +96,27 @@ class UsageAnalyticsService:
             return await self.grouping.grouped(
                 session, spec, grouping, order_by=order_by, descending=descending, limit=limit
             )
+
+    async def time_series(
+        self,
+        principal: Principal,
+        given: UsageFilterInput,
+        *,
+        interval: TimeInterval,
+        time_zone: str,
+        dimensions: list[UsageDimension],
+        tag_key: str | None,
+    ) -> list[TimeBucket]:
+        """Buckets aligned to `time_zone` from the one holding filter.from (default: a span that suits the
+        interval before filter.to) to filter.to (default: now); empty buckets hold zeros."""
+        zone = zone_named(time_zone)
+        grouping = Grouping.check(dimensions, tag_key) if dimensions else None
+        spec = await resolve_filter(self.workspaces, principal, given)
+        end = spec.end or datetime.now(UTC)
+        start = spec.start or end - DEFAULT_SPAN[interval]
+        bounds = boundaries(start, end, interval, zone)
+        async with self.database.session_factory() as session:
+            return await self.time_buckets.series(session, replace(spec, start=start, end=end), bounds, grouping)
 
     async def count(self, spec: UsageFilterSpec) -> int:
         async with self.database.session_factory() as session:

@@ -12,6 +12,7 @@ from modules.usage.analytics import UsageAnalyticsService
 from modules.usage.grouping import UsageGrouping
 from modules.usage.repository import UsageRepository
 from modules.usage.service import UsageService
+from modules.usage.timeseries import UsageTimeSeries
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
 
@@ -24,12 +25,14 @@ class UsageContainer(containers.DeclarativeContainer):
     repository = providers.Singleton(UsageRepository)
     aggregates = providers.Singleton(UsageAggregates)
     grouping = providers.Singleton(UsageGrouping)
+    time_buckets = providers.Singleton(UsageTimeSeries)
     analytics = providers.Factory(
         UsageAnalyticsService,
         database=database,
         repository=repository,
         aggregates=aggregates,
         grouping=grouping,
+        time_buckets=time_buckets,
         workspaces=workspaces,
     )
     service = providers.Factory(

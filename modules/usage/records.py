@@ -157,6 +157,33 @@ class UsageMetrics:
     p95_time_to_first_token_ms: float | None
     avg_tokens_per_second: float | None
 
+    @classmethod
+    def empty(cls) -> UsageMetrics:
+        """The metrics of no calls: zeros, and no averages or percentiles."""
+        return cls(
+            calls=0,
+            success_count=0,
+            error_count=0,
+            prompt_tokens=0,
+            completion_tokens=0,
+            cached_prompt_tokens=0,
+            cache_write_tokens=0,
+            reasoning_tokens=0,
+            total_tokens=0,
+            cost_usd=Decimal(0),
+            unpriced_calls=0,
+            distinct_users=0,
+            avg_duration_ms=None,
+            p50_duration_ms=None,
+            p90_duration_ms=None,
+            p95_duration_ms=None,
+            p99_duration_ms=None,
+            avg_time_to_first_token_ms=None,
+            p50_time_to_first_token_ms=None,
+            p95_time_to_first_token_ms=None,
+            avg_tokens_per_second=None,
+        )
+
     @property
     def error_rate(self) -> float:
         return self.error_count / self.calls if self.calls else 0.0

@@ -15,15 +15,18 @@ from modules.usage.types import (
     GroupedUsageType,
     RecostResultType,
     SortDirection,
+    TimeIntervalType,
     TrackUsageBatchPayload,
     TrackUsagePayload,
     UnpricedModelType,
     UsageAnalyticsType,
+    UsageBucketType,
     UsageDimensionType,
     UsageEventConnection,
     UsageEventEdge,
     UsageEventType,
     UsageOrder,
+    UsageTimeSeriesType,
 )
 from modules.usage.validation import MAX_BATCH_SIZE
 
@@ -88,6 +91,36 @@ class UsageQuery:
             limit=limit,
         )
         return GroupedUsageType.from_model(grouped, tuple(group_by), str(filter.workspace_id))
+
+    @strawberry.field(
+        description="Usage per time bucket aligned to `timeZone` (IANA; a DST day has 23 or 25 hours), empty "
+        "buckets filled with zeros, at most 2,000 buckets; optionally each bucket's groups."
+    )
+    async def usage_time_series(
+        self,
+        info: strawberry.Info[UsageContext],
+        filter: UsageFilter,
+        interval: TimeIntervalType,
+        time_zone: str = "UTC",
+        group_by: list[UsageDimensionType] | None = None,
+        tag_key: str | None = None,
+    ) -> UsageTimeSeriesType:
+        ctx = info.context
+        dimensions = tuple(group_by or ())
+        buckets = await ctx.analytics.time_series(
+            ctx.principal,
+            filter.to_model(),
+            interval=interval,
+            time_zone=time_zone,
+            dimensions=list(dimensions),
+            tag_key=tag_key,
+        )
+        workspace = str(filter.workspace_id)
+        return UsageTimeSeriesType(
+            interval=interval,
+            time_zone=time_zone,
+            buckets=[UsageBucketType.from_model(b, dimensions, workspace) for b in buckets],
+        )
 
     @strawberry.field(description="Provider/model pairs stored without a price, most calls first: what to price.")
     async def unpriced_models(

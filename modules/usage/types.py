@@ -17,6 +17,7 @@ from modules.usage import records
 from modules.usage.dimensions import UsageDimension
 from modules.usage.inputs import UsageStatusType
 from modules.usage.metrics import UsageMetric
+from modules.usage.timeseries import TimeBucket, TimeInterval
 
 
 @strawberry.type(name="UsageEvent", description="One stored LLM call.")
@@ -244,3 +245,32 @@ class GroupedUsageType:
             groups=[UsageDimensionGroupType.from_model(g, dimensions, workspace_id) for g in grouped.groups],
             others=UsageMetricsType.from_model(grouped.others) if grouped.others else None,
         )
+
+
+TimeIntervalType = strawberry.enum(TimeInterval, name="TimeInterval")
+
+
+@strawberry.type(name="UsageBucket", description="One time bucket: [start, end) in the caller's time zone.")
+class UsageBucketType:
+    start: datetime
+    end: datetime
+    metrics: UsageMetricsType
+    groups: list[UsageDimensionGroupType] = strawberry.field(description="Empty unless groupBy was given.")
+
+    @classmethod
+    def from_model(
+        cls, bucket: TimeBucket, dimensions: tuple[UsageDimension, ...], workspace_id: str
+    ) -> UsageBucketType:
+        return cls(
+            start=bucket.start,
+            end=bucket.end,
+            metrics=UsageMetricsType.from_model(bucket.metrics),
+            groups=[UsageDimensionGroupType.from_model(g, dimensions, workspace_id) for g in bucket.groups],
+        )
+
+
+@strawberry.type(name="UsageTimeSeries")
+class UsageTimeSeriesType:
+    interval: TimeIntervalType
+    time_zone: str
+    buckets: list[UsageBucketType]

@@ -42,7 +42,14 @@ OPERATIONS: dict[str, Operation] = {
         lambda w, _: f'{{ usageEvents(filter: {{workspaceId: "{w}"}}) {{ totalCount edges {{ cursor }} }} }}',
     ),
     "usage": Operation(
-        Scope.READ, lambda w, _: f'{{ usage(filter: {{workspaceId: "{w}"}}, groupBy: [MODEL]) {{ groups {{ dimensions {{ value }} }} }} }}'
+        Scope.READ,
+        lambda w, _: (
+            f'{{ usage(filter: {{workspaceId: "{w}"}}, groupBy: [MODEL]) {{ groups {{ dimensions {{ value }} }} }} }}'
+        ),
+    ),
+    "usageTimeSeries": Operation(
+        Scope.READ,
+        lambda w, _: f'{{ usageTimeSeries(filter: {{workspaceId: "{w}"}}, interval: DAY) {{ buckets {{ start }} }} }}',
     ),
     "unpricedModels": Operation(
         Scope.READ, lambda w, _: f'{{ unpricedModels(filter: {{workspaceId: "{w}"}}) {{ model }} }}'

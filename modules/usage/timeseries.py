@@ -1,0 +1,152 @@
+"""Time buckets aligned to the caller's time zone, and the SQL that sums events into them.
+
+Bucket boundaries are computed here with zoneinfo (a DST day has 23 or 25 hours; a month its own length)
+and handed to Postgres, which places each event with `width_bucket(occurred_at, boundaries)`: the same
+boundaries on both sides, whatever the zone's offset or its DST rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import DateTime, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modules.core.errors import BadUserInput
+from modules.usage.dimensions import Grouping
+from modules.usage.filters import filter_conditions
+from modules.usage.metrics import metric_columns, metrics_from_row
+from modules.usage.models import UsageEventRow as Event
+from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
+
+MAX_BUCKETS = 2000
+MAX_SERIES_ROWS = 20_000
+
+
+class TimeInterval(StrEnum):
+    MINUTE = "MINUTE"
+    HOUR = "HOUR"
+    DAY = "DAY"
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+
+
+DEFAULT_SPAN = {
+    TimeInterval.MINUTE: timedelta(hours=2),
+    TimeInterval.HOUR: timedelta(days=2),
+    TimeInterval.DAY: timedelta(days=30),
+    TimeInterval.WEEK: timedelta(weeks=26),
+    TimeInterval.MONTH: timedelta(days=365),
+}
+
+
+def zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadUserInput.of("timeZone", f"{name[:60]!r} is not an IANA time zone, e.g. Europe/Istanbul") from None
+
+
+def floor(moment: datetime, interval: TimeInterval, zone: ZoneInfo) -> datetime:
+    """The start of the bucket holding `moment`, as a wall-clock time in `zone` (weeks start on Monday)."""
+    local = moment.astimezone(zone)
+    if interval is TimeInterval.MINUTE:
+        return local.replace(second=0, microsecond=0)
+    if interval is TimeInterval.HOUR:
+        return local.replace(minute=0, second=0, microsecond=0)
+    day = datetime(local.year, local.month, local.day, tzinfo=zone)
+    if interval is TimeInterval.DAY:
+        return day
+    if interval is TimeInterval.WEEK:
+        return wall_clock_plus(day, days=-day.weekday())
+    return datetime(local.year, local.month, 1, tzinfo=zone)
+
+
+def wall_clock_plus(start: datetime, *, days: int) -> datetime:
+    """The same wall-clock time `days` later in start's zone (so across DST a day is 23 or 25 hours)."""
+    naive = start.replace(tzinfo=None) + timedelta(days=days)
+    return naive.replace(tzinfo=start.tzinfo)
+
+
+def following(start: datetime, interval: TimeInterval) -> datetime:
+    if interval is TimeInterval.MINUTE:
+        return (start.astimezone(UTC) + timedelta(minutes=1)).astimezone(start.tzinfo)
+    if interval is TimeInterval.HOUR:
+        return (start.astimezone(UTC) + timedelta(hours=1)).astimezone(start.tzinfo)
+    if interval is TimeInterval.DAY:
+        return wall_clock_plus(start, days=1)
+    if interval is TimeInterval.WEEK:
+        return wall_clock_plus(start, days=7)
+    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+    return start.replace(year=year, month=month)
+
+
+def boundaries(start: datetime, end: datetime, interval: TimeInterval, zone: ZoneInfo) -> list[datetime]:
+    """Bucket starts from the one holding `start`, and the end of the last one (≥ `end`)."""
+    found = [floor(start, interval, zone)]
+    while found[-1] < end:
+        if len(found) > MAX_BUCKETS:
+            raise BadUserInput.of(
+                "interval",
+                f"more than {MAX_BUCKETS} {interval.value} buckets between filter.from and filter.to: "
+                "narrow the range or use a larger interval",
+            )
+        found.append(following(found[-1], interval))
+    return found
+
+
+@dataclass(frozen=True)
+class TimeBucket:
+    start: datetime
+    end: datetime
+    metrics: UsageMetrics
+    groups: list[DimensionGroup]
+
+
+class UsageTimeSeries:
+    async def series(
+        self, session: AsyncSession, spec: UsageFilterSpec, bounds: list[datetime], grouping: Grouping | None
+    ) -> list[TimeBucket]:
+        """One statement: each bucket's totals (and its groups, with GROUPING SETS), empty buckets as zeros."""
+        bucket = func.width_bucket(
+            Event.occurred_at, bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
+        ).label("bucket")
+        keys = grouping.columns() if grouping else []
+        statement = select(bucket, *keys, *metric_columns()).where(*filter_conditions(spec))
+        if keys:
+            names = ", ".join(f"d{i}" for i in range(len(keys)))
+            statement = statement.add_columns(func.grouping(*keys).label("grouping_mask"))
+            statement = statement.group_by(text(f"GROUPING SETS ((bucket), (bucket, {names}))"))
+            order = [
+                text("bucket"),
+                text("cost_usd DESC"),
+                text("calls DESC"),
+                *[text(f"d{i}") for i in range(len(keys))],
+            ]
+        else:
+            statement = statement.group_by(text("bucket"))
+            order = [text("bucket")]
+        rows = (await session.execute(statement.order_by(*order).limit(MAX_SERIES_ROWS + 1))).all()
+        if len(rows) > MAX_SERIES_ROWS:
+            raise BadUserInput.of("groupBy", f"more than {MAX_SERIES_ROWS} bucket groups: narrow the filter or range")
+        totals: dict[int, UsageMetrics] = {}
+        groups: dict[int, list[DimensionGroup]] = {}
+        for row in rows:
+            if keys and row.grouping_mask == 0:
+                values = tuple(row._mapping[f"d{i}"] for i in range(len(keys)))
+                groups.setdefault(row.bucket, []).append(DimensionGroup(values=values, metrics=metrics_from_row(row)))
+            else:
+                totals[row.bucket] = metrics_from_row(row)
+        return [
+            TimeBucket(
+                start=bounds[i - 1],
+                end=bounds[i],
+                metrics=totals.get(i, UsageMetrics.empty()),
+                groups=groups.get(i, []),
+            )
+            for i in range(1, len(bounds))
+        ]

@@ -1,0 +1,134 @@
+"""usageTimeSeries: buckets aligned to the caller's time zone, across DST changes, empty ones as zeros."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
+SERIES = """query($filter: UsageFilter!, $interval: TimeInterval!, $tz: String!, $groupBy: [UsageDimension!]) {
+  usageTimeSeries(filter: $filter, interval: $interval, timeZone: $tz, groupBy: $groupBy) {
+    interval timeZone
+    buckets { start end metrics { calls costUsd promptTokens p95DurationMs }
+              groups { dimensions { value } metrics { calls promptTokens } } } } }"""
+
+
+async def track_at(gql, *moments: str, model: str = "gpt-4o") -> None:
+    inputs = [
+        {
+            "workspaceId": "acme",
+            "provider": "openai",
+            "model": model,
+            "promptTokens": 100 + i,
+            "completionTokens": 1,
+            "occurredAt": moment,
+            "durationMs": 100,
+        }
+        for i, moment in enumerate(moments)
+    ]
+    await gql.data(TRACK_BATCH, inputs=inputs)
+
+
+async def series(
+    gql, start: str, end: str, interval: str, tz: str, group_by: list[str] | None = None
+) -> dict[str, Any]:
+    return (
+        await gql.data(
+            SERIES, filter={"workspaceId": "acme", "from": start, "to": end}, interval=interval, tz=tz, groupBy=group_by
+        )
+    )["usageTimeSeries"]
+
+
+def hours(bucket: dict[str, Any]) -> float:
+    return (datetime.fromisoformat(bucket["end"]) - datetime.fromisoformat(bucket["start"])).total_seconds() / 3600
+
+
+async def test_new_york_days_across_the_spring_dst_change(gql, workspace):
+    await track_at(
+        gql,
+        "2025-03-08T12:00:00-05:00",
+        "2025-03-09T01:30:00-05:00",
+        "2025-03-09T03:30:00-04:00",
+        "2025-03-09T23:30:00-04:00",
+        "2025-03-10T00:30:00-04:00",
+    )
+    answer = await series(gql, "2025-03-08T00:00:00-05:00", "2025-03-11T00:00:00-04:00", "DAY", "America/New_York")
+    assert (answer["interval"], answer["timeZone"]) == ("DAY", "America/New_York")
+    buckets = answer["buckets"]
+    assert [(b["start"], b["metrics"]["calls"]) for b in buckets] == [
+        ("2025-03-08T00:00:00-05:00", 1),
+        ("2025-03-09T00:00:00-05:00", 3),
+        ("2025-03-10T00:00:00-04:00", 1),
+    ]
+    assert [hours(b) for b in buckets] == [24, 23, 24]
+
+
+async def test_new_york_hours_skip_the_missing_hour_and_fall_back_makes_a_long_day(gql, workspace):
+    await track_at(gql, "2025-03-09T06:30:00Z", "2025-03-09T07:10:00Z", "2025-11-02T05:30:00Z", "2025-11-02T06:30:00Z")
+    spring = await series(gql, "2025-03-09T06:00:00Z", "2025-03-09T08:00:00Z", "HOUR", "America/New_York")
+    assert [(b["start"], b["metrics"]["calls"]) for b in spring["buckets"]] == [
+        ("2025-03-09T01:00:00-05:00", 1),
+        ("2025-03-09T03:00:00-04:00", 1),
+    ]
+    autumn = await series(gql, "2025-11-02T04:00:00Z", "2025-11-03T05:00:00Z", "DAY", "America/New_York")
+    assert [(b["start"], hours(b), b["metrics"]["calls"]) for b in autumn["buckets"]] == [
+        ("2025-11-02T00:00:00-04:00", 25, 2),
+    ]
+    repeated = await series(gql, "2025-11-02T05:00:00Z", "2025-11-02T07:00:00Z", "HOUR", "America/New_York")
+    assert [(b["start"], b["metrics"]["calls"]) for b in repeated["buckets"]] == [
+        ("2025-11-02T01:00:00-04:00", 1),
+        ("2025-11-02T01:00:00-05:00", 1),
+    ]
+
+
+async def test_istanbul_days_differ_from_utc_days(gql, workspace):
+    await track_at(gql, "2025-06-01T22:30:00Z")  # 01:30 on June 2nd in Istanbul (UTC+3)
+    utc = await series(gql, "2025-06-01T00:00:00Z", "2025-06-03T00:00:00Z", "DAY", "UTC")
+    istanbul = await series(gql, "2025-06-01T00:00:00+03:00", "2025-06-03T00:00:00+03:00", "DAY", "Europe/Istanbul")
+    assert [b["metrics"]["calls"] for b in utc["buckets"]] == [1, 0]
+    assert [(b["start"], b["metrics"]["calls"]) for b in istanbul["buckets"]] == [
+        ("2025-06-01T00:00:00+03:00", 0),
+        ("2025-06-02T00:00:00+03:00", 1),
+    ]
+
+
+async def test_month_buckets_and_empty_months_filled_with_zeros(gql, workspace):
+    await track_at(gql, "2025-01-15T10:00:00Z", "2025-01-31T22:00:00Z", "2025-03-02T00:00:00Z")
+    answer = await series(gql, "2025-01-01T00:00:00+03:00", "2025-04-01T00:00:00+03:00", "MONTH", "Europe/Istanbul")
+    assert [(b["start"], b["end"], b["metrics"]["calls"]) for b in answer["buckets"]] == [
+        ("2025-01-01T00:00:00+03:00", "2025-02-01T00:00:00+03:00", 1),  # Jan 31st 22:00 UTC is February there
+        ("2025-02-01T00:00:00+03:00", "2025-03-01T00:00:00+03:00", 1),
+        ("2025-03-01T00:00:00+03:00", "2025-04-01T00:00:00+03:00", 1),
+    ]
+    empty = await series(gql, "2025-05-01T00:00:00Z", "2025-06-01T00:00:00Z", "WEEK", "UTC")
+    assert empty["buckets"][0]["start"] == "2025-04-28T00:00:00+00:00"  # weeks start on Monday
+    assert all(
+        b["metrics"] == {"calls": 0, "costUsd": "0", "promptTokens": 0, "p95DurationMs": None} for b in empty["buckets"]
+    )
+    assert len(empty["buckets"]) == 5
+
+
+async def test_each_bucket_can_be_broken_down(gql, workspace):
+    await track_at(gql, "2025-06-01T01:00:00Z", "2025-06-01T02:00:00Z")
+    await track_at(gql, "2025-06-01T03:00:00Z", model="gpt-4o-mini")
+    answer = await series(gql, "2025-06-01T00:00:00Z", "2025-06-02T00:00:00Z", "DAY", "UTC", ["MODEL"])
+    [bucket] = answer["buckets"]
+    assert bucket["metrics"]["calls"] == 3
+    assert [(g["dimensions"][0]["value"], g["metrics"]["calls"]) for g in bucket["groups"]] == [
+        ("gpt-4o", 2),
+        ("gpt-4o-mini", 1),
+    ]
+    assert sum(g["metrics"]["promptTokens"] for g in bucket["groups"]) == bucket["metrics"]["promptTokens"]
+
+
+async def test_too_many_buckets_or_an_unknown_zone_are_refused(gql, workspace):
+    error = await gql.error(
+        SERIES,
+        filter={"workspaceId": "acme", "from": "2025-01-01T00:00:00Z", "to": "2025-01-03T00:00:00Z"},
+        interval="MINUTE",
+        tz="UTC",
+    )
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "interval")
+    assert "narrow the range or use a larger interval" in error["message"]
+    zone = await gql.error(SERIES, filter={"workspaceId": "acme"}, interval="DAY", tz="Mars/Olympus")
+    assert (zone["extensions"]["code"], zone["extensions"]["field"]) == ("BAD_USER_INPUT", "timeZone")
