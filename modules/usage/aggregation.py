@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modules.usage.filters import filter_conditions
 from modules.usage.metrics import metric_columns, metrics_from_row
 from modules.usage.models import UsageEventRow as Event
-from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup
+from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup, UsageMetrics
 
 # grouping(provider, model, task_type) is a bit mask of the columns NOT grouped by in a row's set.
 TOTALS, BY_PROVIDER, BY_MODEL, BY_TASK_TYPE = 0b111, 0b011, 0b101, 0b110
@@ -55,6 +55,10 @@ class UsageAggregates:
             by_model=groups[BY_MODEL],
             by_task_type=groups[BY_TASK_TYPE],
         )
+
+    async def totals(self, session: AsyncSession, spec: UsageFilterSpec) -> UsageMetrics:
+        statement = select(*metric_columns()).where(*filter_conditions(spec))
+        return metrics_from_row((await session.execute(statement)).one())
 
     async def count(self, session: AsyncSession, spec: UsageFilterSpec) -> int:
         statement = select(func.count()).select_from(Event).where(*filter_conditions(spec))

@@ -49,10 +49,21 @@ class UsageAnalyticsService:
         self.grouping = grouping
         self.workspaces = workspaces
 
-    async def breakdown(self, principal: Principal, given: UsageFilterInput) -> UsageBreakdown:
+    async def breakdown(
+        self, principal: Principal, given: UsageFilterInput, *, compare_to_previous: bool = False
+    ) -> UsageBreakdown:
+        """Totals and breakdowns; with `compare_to_previous`, also the totals of the period of the same length
+        just before [from, to) (both are then required)."""
         spec = await resolve_filter(self.workspaces, principal, given)
+        if compare_to_previous and (spec.start is None or spec.end is None):
+            raise BadUserInput.of("compareTo", "needs filter.from and filter.to to know the period to compare")
         async with self.database.session_factory() as session:
-            return await self.aggregates.breakdown(session, spec)
+            breakdown = await self.aggregates.breakdown(session, spec)
+            if not compare_to_previous:
+                return breakdown
+            assert spec.start is not None and spec.end is not None
+            before = replace(spec, start=spec.start - (spec.end - spec.start), end=spec.start)
+            return replace(breakdown, previous=await self.aggregates.totals(session, before))
 
     async def events_page(
         self, principal: Principal, given: UsageFilterInput, *, first: int, after: str | None

@@ -205,6 +205,7 @@ class UsageBreakdown:
     by_provider: list[UsageGroup]
     by_model: list[UsageGroup]
     by_task_type: list[UsageGroup]
+    previous: UsageMetrics | None = None  # the same length of time just before, when asked
 
 
 @dataclass(frozen=True)

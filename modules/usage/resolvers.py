@@ -21,6 +21,7 @@ from modules.usage.types import (
     UnpricedModelType,
     UsageAnalyticsType,
     UsageBucketType,
+    UsageComparison,
     UsageDimensionType,
     UsageEventConnection,
     UsageEventEdge,
@@ -40,9 +41,14 @@ class UsageContext(Protocol):
 @strawberry.type
 class UsageQuery:
     @strawberry.field(description="Totals and breakdowns by provider, model and task type of the filtered events.")
-    async def usage_analytics(self, info: strawberry.Info[UsageContext], filter: UsageFilter) -> UsageAnalyticsType:
+    async def usage_analytics(
+        self, info: strawberry.Info[UsageContext], filter: UsageFilter, compare_to: UsageComparison | None = None
+    ) -> UsageAnalyticsType:
         ctx = info.context
-        return UsageAnalyticsType.from_model(await ctx.analytics.breakdown(ctx.principal, filter.to_model()))
+        breakdown = await ctx.analytics.breakdown(
+            ctx.principal, filter.to_model(), compare_to_previous=compare_to == UsageComparison.PREVIOUS_PERIOD
+        )
+        return UsageAnalyticsType.from_model(breakdown)
 
     @strawberry.field(description="The filtered events, newest first (Relay connection, at most 500 a page).")
     async def usage_events(

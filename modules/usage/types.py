@@ -110,20 +110,64 @@ class UsageGroupType:
         return cls(key=group.key, metrics=UsageMetricsType.from_model(group.metrics))
 
 
+@strawberry.enum
+class UsageComparison(Enum):
+    PREVIOUS_PERIOD = "PREVIOUS_PERIOD"
+
+
+def percent_change(now: float | Decimal | None, before: float | Decimal | None) -> float | None:
+    if now is None or before is None or before == 0:
+        return None
+    return round(float((Decimal(str(now)) - Decimal(str(before))) * 100 / Decimal(str(before))), 4)
+
+
+@strawberry.type(
+    name="UsageChange",
+    description="Change from the previous period, in percent of the previous value (null when it was 0 or none).",
+)
+class UsageChangeType:
+    calls: float | None
+    cost_usd: float | None
+    total_tokens: float | None
+    error_rate: float | None
+    distinct_users: float | None
+    avg_duration_ms: float | None
+    p95_duration_ms: float | None
+
+    @classmethod
+    def between(cls, now: records.UsageMetrics, before: records.UsageMetrics) -> UsageChangeType:
+        return cls(
+            calls=percent_change(now.calls, before.calls),
+            cost_usd=percent_change(now.cost_usd, before.cost_usd),
+            total_tokens=percent_change(now.total_tokens, before.total_tokens),
+            error_rate=percent_change(now.error_rate, before.error_rate),
+            distinct_users=percent_change(now.distinct_users, before.distinct_users),
+            avg_duration_ms=percent_change(now.avg_duration_ms, before.avg_duration_ms),
+            p95_duration_ms=percent_change(now.p95_duration_ms, before.p95_duration_ms),
+        )
+
+
 @strawberry.type(name="UsageAnalytics", description="Groups are ordered by cost, then calls, descending.")
 class UsageAnalyticsType:
     totals: UsageMetricsType
     by_provider: list[UsageGroupType]
     by_model: list[UsageGroupType]
     by_task_type: list[UsageGroupType]
+    previous: UsageMetricsType | None = strawberry.field(
+        description="With compareTo: PREVIOUS_PERIOD, the totals of the period of the same length just before."
+    )
+    change: UsageChangeType | None = strawberry.field(description="With compareTo: totals against previous.")
 
     @classmethod
     def from_model(cls, breakdown: records.UsageBreakdown) -> UsageAnalyticsType:
+        previous = breakdown.previous
         return cls(
             totals=UsageMetricsType.from_model(breakdown.totals),
             by_provider=[UsageGroupType.from_model(g) for g in breakdown.by_provider],
             by_model=[UsageGroupType.from_model(g) for g in breakdown.by_model],
             by_task_type=[UsageGroupType.from_model(g) for g in breakdown.by_task_type],
+            previous=UsageMetricsType.from_model(previous) if previous else None,
+            change=UsageChangeType.between(breakdown.totals, previous) if previous else None,
         )
 
 

@@ -136,3 +136,38 @@ async def test_a_bad_filter_is_refused_naming_the_field(gql, workspace, filter, 
     error = await gql.error(ANALYTICS, filter={"workspaceId": "acme", **filter})
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == field
+
+
+COMPARE = f"""query($filter: UsageFilter!) {{ usageAnalytics(filter: $filter, compareTo: PREVIOUS_PERIOD) {{
+  totals {{ {METRICS} }} previous {{ {METRICS} }}
+  change {{ calls costUsd totalTokens errorRate distinctUsers avgDurationMs p95DurationMs }} }} }}"""
+
+
+async def test_compared_with_the_previous_period(gql, events):
+    window = {"workspaceId": "acme", "from": DAY_TWO.isoformat(), "to": (DAY_TWO + timedelta(days=1)).isoformat()}
+    answer = (await gql.data(COMPARE, filter=window))["usageAnalytics"]
+    now = dataset.metrics(e for e in events if e.workspace == "acme" and e.occurred_at >= DAY_TWO)
+    before = dataset.metrics(e for e in events if e.workspace == "acme" and e.occurred_at < DAY_TWO)
+    assert_metrics(answer["totals"], now)
+    assert_metrics(answer["previous"], before)
+
+    def percent(field: str) -> float:
+        return float((Decimal(str(now[field])) - Decimal(str(before[field]))) * 100 / Decimal(str(before[field])))
+
+    change = answer["change"]
+    for graph_name in (
+        "calls",
+        "costUsd",
+        "totalTokens",
+        "errorRate",
+        "distinctUsers",
+        "avgDurationMs",
+        "p95DurationMs",
+    ):
+        assert change[graph_name] == pytest.approx(percent(graph_name), abs=1e-4), graph_name
+    assert change["calls"] == 0.0  # 25 calls each day
+
+
+async def test_comparing_needs_a_closed_period(gql, events):
+    error = await gql.error(COMPARE, filter={"workspaceId": "acme", "from": DAY_TWO.isoformat()})
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "compareTo")
