@@ -5,16 +5,19 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
 
 from modules.access.service import AccessService
 from modules.core.principal import Principal
 from modules.providers.service import ProviderService
 from modules.usage.analytics import UsageAnalyticsService
 from modules.usage.service import UsageService
+from modules.users.repository import User
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
 from service.container import ApplicationContainer
@@ -33,6 +36,7 @@ class Context:
     providers: ProviderService
     usage: UsageService
     analytics: UsageAnalyticsService
+    user_loader: DataLoader[tuple[UUID, str], User | None]
 
 
 async def provide(value: Any) -> Any:
@@ -44,14 +48,21 @@ async def build_context(
     container: ApplicationContainer, request: Request | WebSocket, response: Response | WebSocket | None
 ) -> Context:
     access = await provide(container.access.service())
+    users = await provide(container.users.service())
+
+    async def load_users(keys: list[tuple[UUID, str]]) -> list[User | None]:
+        found = await users.by_keys(keys)
+        return [found.get(key) for key in keys]
+
     return Context(
         request=request,
         response=response,
         principal=await access.authenticate(request.headers.get("authorization")),
         access=access,
         workspaces=await provide(container.workspaces.service()),
-        users=await provide(container.users.service()),
+        users=users,
         providers=await provide(container.llm_providers.service()),
         usage=await provide(container.usage.service()),
         analytics=await provide(container.usage.analytics()),
+        user_loader=DataLoader(load_fn=load_users),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, text
@@ -59,6 +60,12 @@ class UsageAggregates:
     async def totals(self, session: AsyncSession, spec: UsageFilterSpec) -> UsageMetrics:
         statement = select(*metric_columns()).where(*filter_conditions(spec))
         return metrics_from_row((await session.execute(statement)).one())
+
+    async def seen(self, session: AsyncSession, spec: UsageFilterSpec) -> tuple[datetime | None, datetime | None]:
+        """The first and last event time of the filtered events."""
+        statement = select(func.min(Event.occurred_at), func.max(Event.occurred_at)).where(*filter_conditions(spec))
+        first, last = (await session.execute(statement)).one()
+        return first, last
 
     async def count(self, session: AsyncSession, spec: UsageFilterSpec) -> int:
         statement = select(func.count()).select_from(Event).where(*filter_conditions(spec))

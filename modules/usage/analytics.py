@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from modules.core.database import Database
-from modules.core.errors import BadUserInput
+from modules.core.errors import BadUserInput, NotFound
 from modules.core.pagination import check_page_size, decode_cursor, encode_cursor
 from modules.core.principal import Principal
 from modules.usage.aggregation import UsageAggregates
@@ -22,9 +22,11 @@ from modules.usage.records import (
     UsageEventPage,
     UsageFilterInput,
     UsageFilterSpec,
+    UserActivity,
 )
 from modules.usage.repository import UsageRepository
-from modules.usage.timeseries import DEFAULT_SPAN, TimeBucket, TimeInterval, UsageTimeSeries, boundaries, zone_named
+from modules.usage.timeseries import DEFAULT_SPAN, TimeInterval, TimeSeries, UsageTimeSeries, boundaries, zone_named
+from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
 
 MAX_EVENTS_PAGE = 500
@@ -41,7 +43,9 @@ class UsageAnalyticsService:
         grouping: UsageGrouping,
         time_buckets: UsageTimeSeries,
         workspaces: WorkspaceService,
+        users: UserService,
     ) -> None:
+        self.users = users
         self.time_buckets = time_buckets
         self.database = database
         self.repository = repository
@@ -117,7 +121,7 @@ class UsageAnalyticsService:
         time_zone: str,
         dimensions: list[UsageDimension],
         tag_key: str | None,
-    ) -> list[TimeBucket]:
+    ) -> TimeSeries:
         """Buckets aligned to `time_zone` from the one holding filter.from (default: a span that suits the
         interval before filter.to) to filter.to (default: now); empty buckets hold zeros."""
         zone = zone_named(time_zone)
@@ -127,7 +131,49 @@ class UsageAnalyticsService:
         start = spec.start or end - DEFAULT_SPAN[interval]
         bounds = boundaries(start, end, interval, zone)
         async with self.database.session_factory() as session:
-            return await self.time_buckets.series(session, replace(spec, start=start, end=end), bounds, grouping)
+            buckets = await self.time_buckets.series(session, replace(spec, start=start, end=end), bounds, grouping)
+        return TimeSeries(workspace_id=spec.workspace_id, buckets=buckets)
+
+    async def top_users(
+        self, principal: Principal, given: UsageFilterInput, *, by: UsageMetric, limit: int
+    ) -> GroupedUsage:
+        """The end users who used most, by cost, calls or tokens (events without a user left out)."""
+        if not 1 <= limit <= MAX_GROUPS:
+            raise BadUserInput.of("limit", f"must be between 1 and {MAX_GROUPS} (got {limit})")
+        spec = replace(await resolve_filter(self.workspaces, principal, given), with_user=True)
+        grouping = Grouping((UsageDimension.USER,))
+        async with self.database.session_factory() as session:
+            return await self.grouping.grouped(session, spec, grouping, order_by=by, descending=True, limit=limit)
+
+    async def user_activity(
+        self, principal: Principal, given: UsageFilterInput, *, user_id: str, recent: int
+    ) -> UserActivity:
+        """One end user's usage within the filter; NOT_FOUND when the user has no event and no record."""
+        check_page_size(recent, maximum=MAX_EVENTS_PAGE, field="recentEvents")
+        spec = replace(await resolve_filter(self.workspaces, principal, given), user_id=user_id)
+        async with self.database.session_factory() as session:
+            metrics = await self.aggregates.totals(session, spec)
+            first_seen, last_seen = await self.aggregates.seen(session, spec)
+            models = await self.grouping.grouped(
+                session,
+                spec,
+                Grouping((UsageDimension.MODEL,)),
+                order_by=UsageMetric.COST_USD,
+                descending=True,
+                limit=MAX_GROUPS,
+            )
+            events = await self.repository.page(session, spec, before=None, limit=recent)
+        if metrics.calls == 0 and not await self.users.by_keys({(spec.workspace_id, user_id)}):
+            raise NotFound(f"no user {user_id!r} in this workspace")
+        return UserActivity(
+            workspace_id=spec.workspace_id,
+            user_id=user_id,
+            metrics=metrics,
+            first_seen=first_seen,
+            last_seen=last_seen,
+            models=models.groups,
+            recent_events=events,
+        )
 
     async def count(self, spec: UsageFilterSpec) -> int:
         async with self.database.session_factory() as session:

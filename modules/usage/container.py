@@ -34,6 +34,7 @@ class UsageContainer(containers.DeclarativeContainer):
         grouping=grouping,
         time_buckets=time_buckets,
         workspaces=workspaces,
+        users=users,
     )
     service = providers.Factory(
         UsageService,

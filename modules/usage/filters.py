@@ -31,6 +31,8 @@ def filter_conditions(spec: UsageFilterSpec) -> list[ColumnElement[bool]]:
         conditions.append(
             Event.tags.has_key(tag.key) if tag.value is None else Event.tags.contains({tag.key: tag.value})
         )
+    if spec.with_user:
+        conditions.append(Event.user_id.is_not(None))
     if spec.start is not None:
         conditions.append(Event.occurred_at >= spec.start)
     if spec.end is not None:

@@ -45,8 +45,9 @@ class UsageGrouping:
             for row in rows[:limit]
         ]
         if len(rows) <= limit:
-            return GroupedUsage(groups=groups, others=None)
-        return GroupedUsage(groups=groups, others=await self._others(session, spec, grouping, groups))
+            return GroupedUsage(workspace_id=spec.workspace_id, groups=groups, others=None)
+        others = await self._others(session, spec, grouping, groups)
+        return GroupedUsage(workspace_id=spec.workspace_id, groups=groups, others=others)
 
     async def _others(
         self, session: AsyncSession, spec: UsageFilterSpec, grouping: Grouping, shown: list[DimensionGroup]

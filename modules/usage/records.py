@@ -131,6 +131,7 @@ class UsageFilterSpec:
     tags: tuple[TagCondition, ...] = ()
     start: datetime | None = None
     end: datetime | None = None
+    with_user: bool = False  # only events that name an end user
 
 
 @dataclass(frozen=True)
@@ -266,5 +267,19 @@ class DimensionGroup:
 class GroupedUsage:
     """The first `limit` groups; `others` sums every event of the groups left out (None if none were)."""
 
+    workspace_id: UUID
     groups: list[DimensionGroup]
     others: UsageMetrics | None
+
+
+@dataclass(frozen=True)
+class UserActivity:
+    """One end user's usage: totals, when first and last seen, by model, and the latest events."""
+
+    workspace_id: UUID
+    user_id: str
+    metrics: UsageMetrics
+    first_seen: datetime | None
+    last_seen: datetime | None
+    models: list[DimensionGroup]
+    recent_events: list[UsageEvent]

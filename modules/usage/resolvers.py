@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Annotated, Protocol
 
 import strawberry
 
@@ -10,12 +11,15 @@ from modules.core.pagination import PageInfo
 from modules.core.principal import Principal
 from modules.usage.analytics import UsageAnalyticsService, event_cursor
 from modules.usage.inputs import TrackUsageInput, UsageFilter
+from modules.usage.metrics import UsageMetric
+from modules.usage.records import UsageFilterInput
 from modules.usage.service import UsageService
 from modules.usage.types import (
     GroupedUsageType,
     RecostResultType,
     SortDirection,
     TimeIntervalType,
+    TopUsersBy,
     TrackUsageBatchPayload,
     TrackUsagePayload,
     UnpricedModelType,
@@ -28,6 +32,8 @@ from modules.usage.types import (
     UsageEventType,
     UsageOrder,
     UsageTimeSeriesType,
+    UserActivityType,
+    UserUsageType,
 )
 from modules.usage.validation import MAX_BATCH_SIZE
 
@@ -96,7 +102,7 @@ class UsageQuery:
             descending=order.direction == SortDirection.DESC,
             limit=limit,
         )
-        return GroupedUsageType.from_model(grouped, tuple(group_by), str(filter.workspace_id))
+        return GroupedUsageType.from_model(grouped, tuple(group_by))
 
     @strawberry.field(
         description="Usage per time bucket aligned to `timeZone` (IANA; a DST day has 23 or 25 hours), empty "
@@ -113,7 +119,7 @@ class UsageQuery:
     ) -> UsageTimeSeriesType:
         ctx = info.context
         dimensions = tuple(group_by or ())
-        buckets = await ctx.analytics.time_series(
+        series = await ctx.analytics.time_series(
             ctx.principal,
             filter.to_model(),
             interval=interval,
@@ -121,12 +127,46 @@ class UsageQuery:
             dimensions=list(dimensions),
             tag_key=tag_key,
         )
-        workspace = str(filter.workspace_id)
         return UsageTimeSeriesType(
             interval=interval,
             time_zone=time_zone,
-            buckets=[UsageBucketType.from_model(b, dimensions, workspace) for b in buckets],
+            buckets=[UsageBucketType.from_model(b, dimensions, series.workspace_id) for b in series.buckets],
         )
+
+    @strawberry.field(description="The end users who used most (by cost, calls or tokens) within the filter.")
+    async def top_users(
+        self,
+        info: strawberry.Info[UsageContext],
+        filter: UsageFilter,
+        by: TopUsersBy = TopUsersBy.COST,
+        limit: int = 10,
+    ) -> list[UserUsageType]:
+        ctx = info.context
+        metric = {
+            TopUsersBy.COST: UsageMetric.COST_USD,
+            TopUsersBy.CALLS: UsageMetric.CALLS,
+            TopUsersBy.TOKENS: UsageMetric.TOTAL_TOKENS,
+        }[by]
+        grouped = await ctx.analytics.top_users(ctx.principal, filter.to_model(), by=metric, limit=limit)
+        return [UserUsageType.from_group(g, grouped.workspace_id) for g in grouped.groups]
+
+    @strawberry.field(
+        description="One end user's usage (within the optional range): totals, first and last seen, models, and "
+        "their latest calls: which customer burned the quota, and on what."
+    )
+    async def user(
+        self,
+        info: strawberry.Info[UsageContext],
+        workspace_id: strawberry.ID,
+        user_id: str,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        recent_events: int = 20,
+    ) -> UserActivityType:
+        ctx = info.context
+        given = UsageFilterInput(workspace_id=str(workspace_id), start=from_, end=to)
+        activity = await ctx.analytics.user_activity(ctx.principal, given, user_id=user_id, recent=recent_events)
+        return UserActivityType.from_model(activity)
 
     @strawberry.field(description="Provider/model pairs stored without a price, most calls first: what to price.")
     async def unpriced_models(

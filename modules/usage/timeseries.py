@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import DateTime, bindparam, func, select, text
@@ -97,6 +98,12 @@ def boundaries(start: datetime, end: datetime, interval: TimeInterval, zone: Zon
             )
         found.append(following(found[-1], interval))
     return found
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    workspace_id: UUID
+    buckets: list[TimeBucket]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
@@ -18,6 +19,7 @@ from modules.usage.dimensions import UsageDimension
 from modules.usage.inputs import UsageStatusType
 from modules.usage.metrics import UsageMetric
 from modules.usage.timeseries import TimeBucket, TimeInterval
+from modules.users.types import UserType
 
 
 @strawberry.type(name="UsageEvent", description="One stored LLM call.")
@@ -254,15 +256,22 @@ class UsageDimensionGroupType:
     dimensions: list[DimensionValueType] = strawberry.field(description="In the order of groupBy.")
     metrics: UsageMetricsType
     user_id: strawberry.Private[str | None]
-    workspace_id: strawberry.Private[str]
+    workspace_id: strawberry.Private[UUID]
 
     @strawberry.field(description="The value of one dimension (null if not grouped by it, or none).")
     def value(self, dimension: UsageDimensionType) -> str | None:
         return next((d.value for d in self.dimensions if d.dimension == dimension), None)
 
+    @strawberry.field(description="With the USER dimension: the end user's name and email (batched, no N+1).")
+    async def user(self, info: strawberry.Info) -> UserType | None:
+        if self.user_id is None:
+            return None
+        found = await info.context.user_loader.load((self.workspace_id, self.user_id))
+        return UserType.from_model(found) if found else None
+
     @classmethod
     def from_model(
-        cls, group: records.DimensionGroup, dimensions: tuple[UsageDimension, ...], workspace_id: str
+        cls, group: records.DimensionGroup, dimensions: tuple[UsageDimension, ...], workspace_id: UUID
     ) -> UsageDimensionGroupType:
         values = dict(zip(dimensions, group.values, strict=True))
         return cls(
@@ -282,11 +291,9 @@ class GroupedUsageType:
     )
 
     @classmethod
-    def from_model(
-        cls, grouped: records.GroupedUsage, dimensions: tuple[UsageDimension, ...], workspace_id: str
-    ) -> GroupedUsageType:
+    def from_model(cls, grouped: records.GroupedUsage, dimensions: tuple[UsageDimension, ...]) -> GroupedUsageType:
         return cls(
-            groups=[UsageDimensionGroupType.from_model(g, dimensions, workspace_id) for g in grouped.groups],
+            groups=[UsageDimensionGroupType.from_model(g, dimensions, grouped.workspace_id) for g in grouped.groups],
             others=UsageMetricsType.from_model(grouped.others) if grouped.others else None,
         )
 
@@ -303,7 +310,7 @@ class UsageBucketType:
 
     @classmethod
     def from_model(
-        cls, bucket: TimeBucket, dimensions: tuple[UsageDimension, ...], workspace_id: str
+        cls, bucket: TimeBucket, dimensions: tuple[UsageDimension, ...], workspace_id: UUID
     ) -> UsageBucketType:
         return cls(
             start=bucket.start,
@@ -318,3 +325,60 @@ class UsageTimeSeriesType:
     interval: TimeIntervalType
     time_zone: str
     buckets: list[UsageBucketType]
+
+
+@strawberry.enum
+class TopUsersBy(Enum):
+    COST = "COST"
+    CALLS = "CALLS"
+    TOKENS = "TOKENS"
+
+
+@strawberry.type(name="UserUsage", description="An end user's usage.")
+class UserUsageType:
+    user_id: str
+    metrics: UsageMetricsType
+    workspace_id: strawberry.Private[UUID]
+
+    @strawberry.field(description="The user's name and email, if registered with upsertUser (batched).")
+    async def user(self, info: strawberry.Info) -> UserType | None:
+        found = await info.context.user_loader.load((self.workspace_id, self.user_id))
+        return UserType.from_model(found) if found else None
+
+    @classmethod
+    def from_group(cls, group: records.DimensionGroup, workspace_id: UUID) -> UserUsageType:
+        return cls(
+            user_id=str(group.values[0]), metrics=UsageMetricsType.from_model(group.metrics), workspace_id=workspace_id
+        )
+
+
+@strawberry.type(
+    name="UserActivity",
+    description="One end user: what they used, when, on which models, and their latest calls.",
+)
+class UserActivityType:
+    user_id: str
+    metrics: UsageMetricsType
+    first_seen: datetime | None
+    last_seen: datetime | None
+    models: list[UsageDimensionGroupType] = strawberry.field(description="By model, most cost first.")
+    recent_events: list[UsageEventType] = strawberry.field(description="Newest first.")
+    workspace_id: strawberry.Private[UUID]
+
+    @strawberry.field(description="The user's name and email, if registered with upsertUser.")
+    async def user(self, info: strawberry.Info) -> UserType | None:
+        found = await info.context.user_loader.load((self.workspace_id, self.user_id))
+        return UserType.from_model(found) if found else None
+
+    @classmethod
+    def from_model(cls, activity: records.UserActivity) -> UserActivityType:
+        model = (UsageDimension.MODEL,)
+        return cls(
+            user_id=activity.user_id,
+            metrics=UsageMetricsType.from_model(activity.metrics),
+            first_seen=activity.first_seen,
+            last_seen=activity.last_seen,
+            models=[UsageDimensionGroupType.from_model(g, model, activity.workspace_id) for g in activity.models],
+            recent_events=[UsageEventType.from_model(e) for e in activity.recent_events],
+            workspace_id=activity.workspace_id,
+        )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +68,12 @@ class UserRepository:
             statement = statement.where(UserRow.external_id > after)
         statement = statement.order_by(UserRow.external_id).limit(limit)
         return [User.from_row(row) for row in await session.scalars(statement)]
+
+    async def by_keys(self, session: AsyncSession, keys: Collection[tuple[UUID, str]]) -> list[User]:
+        if not keys:
+            return []
+        key = tuple_(UserRow.workspace_id, UserRow.external_id)
+        return [User.from_row(row) for row in await session.scalars(select(UserRow).where(key.in_(list(keys))))]
 
     async def count(self, session: AsyncSession, *, workspace_id: UUID) -> int:
         statement = select(func.count()).select_from(UserRow).where(UserRow.workspace_id == workspace_id)

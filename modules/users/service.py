@@ -78,6 +78,12 @@ class UserService:
             cursor_of={u.external_id: encode_cursor(u.external_id) for u in users[:first]},
         )
 
+    async def by_keys(self, keys: Collection[tuple[UUID, str]]) -> dict[tuple[UUID, str], User]:
+        """Users by (workspace, user id), in one query: for DataLoaders, after the caller's access was checked."""
+        async with self.database.session_factory() as session:
+            users = await self.repository.by_keys(session, keys)
+        return {(u.workspace_id, u.external_id): u for u in users}
+
     async def count(self, principal: Principal, *, workspace_ref: str) -> int:
         workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.READ, field="workspaceId")
         async with self.database.session_factory() as session:

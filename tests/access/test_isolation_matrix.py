@@ -51,6 +51,8 @@ OPERATIONS: dict[str, Operation] = {
         Scope.READ,
         lambda w, _: f'{{ usageTimeSeries(filter: {{workspaceId: "{w}"}}, interval: DAY) {{ buckets {{ start }} }} }}',
     ),
+    "topUsers": Operation(Scope.READ, lambda w, _: f'{{ topUsers(filter: {{workspaceId: "{w}"}}) {{ userId }} }}'),
+    "user": Operation(Scope.READ, lambda w, _: f'{{ user(workspaceId: "{w}", userId: "u") {{ userId }} }}'),
     "unpricedModels": Operation(
         Scope.READ, lambda w, _: f'{{ unpricedModels(filter: {{workspaceId: "{w}"}}) {{ model }} }}'
     ),
@@ -140,6 +142,8 @@ async def callers(gql, container) -> dict[str, str | None]:
     """Header value of each caller; workspace keys belong to acme. beta is the other workspace."""
     await gql.data('mutation { createWorkspace(input: {name: "Acme", slug: "acme"}) { id } }')
     await gql.data('mutation { createWorkspace(input: {name: "Beta", slug: "beta"}) { id } }')
+    for slug in ("acme", "beta"):
+        await gql.data(f'mutation {{ upsertUser(input: {{workspaceId: "{slug}", userId: "u"}}) {{ id }} }}')
     revoked = await create_key(container, workspace="acme", scopes=(Scope.ADMIN,))
     listed = await gql.data('{ apiKeys(workspaceId: "acme") { id } }')
     await gql.data(f'mutation {{ revokeApiKey(id: "{listed["apiKeys"][0]["id"]}") {{ id }} }}')
