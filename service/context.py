@@ -16,7 +16,9 @@ from modules.access.service import AccessService
 from modules.core.principal import Principal
 from modules.providers.service import ProviderService
 from modules.usage.analytics import UsageAnalyticsService
+from modules.usage.records import UsageEvent
 from modules.usage.service import UsageService
+from modules.usage.session_service import SessionService
 from modules.users.repository import User
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
@@ -37,6 +39,8 @@ class Context:
     usage: UsageService
     analytics: UsageAnalyticsService
     user_loader: DataLoader[tuple[UUID, str], User | None]
+    sessions: SessionService
+    session_events_loader: DataLoader[tuple[UUID, str], list[UsageEvent]]
 
 
 async def provide(value: Any) -> Any:
@@ -54,6 +58,7 @@ async def build_context(
         found = await users.by_keys(keys)
         return [found.get(key) for key in keys]
 
+    sessions = await provide(container.usage.sessions())
     return Context(
         request=request,
         response=response,
@@ -65,4 +70,6 @@ async def build_context(
         usage=await provide(container.usage.service()),
         analytics=await provide(container.usage.analytics()),
         user_loader=DataLoader(load_fn=load_users),
+        sessions=sessions,
+        session_events_loader=DataLoader(load_fn=sessions.events_of),
     )

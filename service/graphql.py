@@ -12,13 +12,18 @@ from modules.access.resolvers import AccessMutation, AccessQuery
 from modules.core.scalars import SCALAR_MAP
 from modules.providers.resolvers import ProviderMutation, ProviderQuery
 from modules.usage.resolvers import UsageMutation, UsageQuery
+from modules.usage.session_resolvers import SessionMutation, SessionQuery
 from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
 from service.errors import ErrorCodes
 from service.server_info import ServerQuery
 
-Query = merge_types("Query", (UsageQuery, WorkspaceQuery, UserQuery, ProviderQuery, AccessQuery, ServerQuery))
-Mutation = merge_types("Mutation", (UsageMutation, WorkspaceMutation, UserMutation, ProviderMutation, AccessMutation))
+Query = merge_types(
+    "Query", (UsageQuery, SessionQuery, WorkspaceQuery, UserQuery, ProviderQuery, AccessQuery, ServerQuery)
+)
+Mutation = merge_types(
+    "Mutation", (UsageMutation, SessionMutation, WorkspaceMutation, UserMutation, ProviderMutation, AccessMutation)
+)
 
 
 class LlmUsageSchema(strawberry.Schema):

@@ -12,6 +12,8 @@ from modules.usage.analytics import UsageAnalyticsService
 from modules.usage.grouping import UsageGrouping
 from modules.usage.repository import UsageRepository
 from modules.usage.service import UsageService
+from modules.usage.session_service import SessionService
+from modules.usage.sessions import SessionRepository
 from modules.usage.timeseries import UsageTimeSeries
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
@@ -25,6 +27,10 @@ class UsageContainer(containers.DeclarativeContainer):
     repository = providers.Singleton(UsageRepository)
     aggregates = providers.Singleton(UsageAggregates)
     grouping = providers.Singleton(UsageGrouping)
+    session_repository = providers.Singleton(SessionRepository)
+    sessions = providers.Factory(
+        SessionService, database=database, repository=session_repository, workspaces=workspaces
+    )
     time_buckets = providers.Singleton(UsageTimeSeries)
     analytics = providers.Factory(
         UsageAnalyticsService,

@@ -49,6 +49,7 @@ async def resolve_filter(
         provider_instance_id=instance_id,
         status=given.status,
         error_type=given.error_type,
+        session_id=given.session_id,
         user_ids=given.user_ids,
         providers=tuple(normalize_provider(p) for p in given.providers) if given.providers is not None else None,
         models=given.models,

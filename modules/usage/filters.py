@@ -18,6 +18,7 @@ def filter_conditions(spec: UsageFilterSpec) -> list[ColumnElement[bool]]:
         Event.provider_instance_id: spec.provider_instance_id,
         Event.status: spec.status.value if spec.status else None,
         Event.error_type: spec.error_type,
+        Event.session_id: spec.session_id,
     }
     conditions.extend(column == value for column, value in equalities.items() if value is not None)
     memberships = {

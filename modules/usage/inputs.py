@@ -100,6 +100,7 @@ class UsageFilter:
     provider_instance_id: strawberry.ID | None = None
     status: UsageStatus | None = None
     error_type: str | None = None
+    session_id: str | None = None
     user_ids: list[str] | None = None
     providers: list[str] | None = None
     models: list[str] | None = None
@@ -118,6 +119,7 @@ class UsageFilter:
             provider_instance_id=str(self.provider_instance_id) if self.provider_instance_id else None,
             status=self.status,
             error_type=self.error_type,
+            session_id=self.session_id,
             user_ids=tuple(self.user_ids) if self.user_ids is not None else None,
             providers=tuple(self.providers) if self.providers is not None else None,
             models=tuple(self.models) if self.models is not None else None,

@@ -41,6 +41,8 @@ class UsageEventRow(Base):
         Index("ix_usage_events_workspace_time", "workspace_id", "occurred_at", "id"),
         # The per-user filter (a customer's own view) without scanning the workspace's whole range.
         Index("ix_usage_events_workspace_user_time", "workspace_id", "user_id", "occurred_at"),
+        # A session's events in time order, and per-session sums.
+        Index("ix_usage_events_workspace_session_time", "workspace_id", "session_id", "occurred_at"),
         CheckConstraint(
             "prompt_tokens >= 0 AND completion_tokens >= 0 AND total_tokens >= 0 AND cached_prompt_tokens >= 0"
             " AND cache_write_tokens >= 0 AND reasoning_tokens >= 0",
@@ -82,3 +84,13 @@ class UsageEventRow(Base):
     retry_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     streamed: Mapped[bool | None] = mapped_column(Boolean)
     tags: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class SessionRow(Base):
+    """A session's own state. Its numbers come from its events; a row exists once it is completed."""
+
+    __tablename__ = "sessions"
+
+    workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

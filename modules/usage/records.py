@@ -124,6 +124,7 @@ class UsageFilterSpec:
     provider_instance_id: UUID | None = None
     status: UsageStatus | None = None
     error_type: str | None = None
+    session_id: str | None = None
     user_ids: tuple[str, ...] | None = None
     providers: tuple[str, ...] | None = None
     models: tuple[str, ...] | None = None
@@ -227,6 +228,7 @@ class UsageFilterInput:
     provider_instance_id: str | None = None
     status: UsageStatus | None = None
     error_type: str | None = None
+    session_id: str | None = None
     user_ids: tuple[str, ...] | None = None
     providers: tuple[str, ...] | None = None
     models: tuple[str, ...] | None = None
@@ -283,3 +285,33 @@ class UserActivity:
     last_seen: datetime | None
     models: list[DimensionGroup]
     recent_events: list[UsageEvent]
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A session's numbers, from its events; `completed_at` once completeSession was called."""
+
+    workspace_id: UUID
+    session_id: str
+    calls: int
+    error_count: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost_usd: Decimal
+    user_ids: list[str]
+    first_event_at: datetime
+    last_event_at: datetime
+    completed_at: datetime | None
+
+    @property
+    def duration_ms(self) -> int:
+        return int((self.last_event_at - self.first_event_at).total_seconds() * 1000)
+
+
+@dataclass(frozen=True)
+class SessionStats:
+    sessions: int
+    avg_calls: float | None
+    avg_duration_ms: float | None
+    avg_cost_usd: Decimal | None

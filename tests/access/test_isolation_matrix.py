@@ -53,6 +53,18 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "topUsers": Operation(Scope.READ, lambda w, _: f'{{ topUsers(filter: {{workspaceId: "{w}"}}) {{ userId }} }}'),
     "user": Operation(Scope.READ, lambda w, _: f'{{ user(workspaceId: "{w}", userId: "u") {{ userId }} }}'),
+    "sessions": Operation(
+        Scope.READ, lambda w, _: f'{{ sessions(filter: {{workspaceId: "{w}"}}) {{ edges {{ node {{ id }} }} }} }}'
+    ),
+    "session": Operation(
+        Scope.READ, lambda w, _: f'{{ session(workspaceId: "{w}", id: "s") {{ id events {{ id }} }} }}'
+    ),
+    "sessionStats": Operation(
+        Scope.READ, lambda w, _: f'{{ sessionStats(filter: {{workspaceId: "{w}"}}) {{ sessions }} }}'
+    ),
+    "completeSession": Operation(
+        Scope.INGEST, lambda w, _: f'mutation {{ completeSession(workspaceId: "{w}", id: "s") {{ status }} }}'
+    ),
     "unpricedModels": Operation(
         Scope.READ, lambda w, _: f'{{ unpricedModels(filter: {{workspaceId: "{w}"}}) {{ model }} }}'
     ),
@@ -144,6 +156,10 @@ async def callers(gql, container) -> dict[str, str | None]:
     await gql.data('mutation { createWorkspace(input: {name: "Beta", slug: "beta"}) { id } }')
     for slug in ("acme", "beta"):
         await gql.data(f'mutation {{ upsertUser(input: {{workspaceId: "{slug}", userId: "u"}}) {{ id }} }}')
+        await gql.data(
+            f'mutation {{ trackUsage(input: {{workspaceId: "{slug}", sessionId: "s", provider: "openai", model: "gpt-4o", '
+            "promptTokens: 1, completionTokens: 1}) { duplicate } }"
+        )
     revoked = await create_key(container, workspace="acme", scopes=(Scope.ADMIN,))
     listed = await gql.data('{ apiKeys(workspaceId: "acme") { id } }')
     await gql.data(f'mutation {{ revokeApiKey(id: "{listed["apiKeys"][0]["id"]}") {{ id }} }}')

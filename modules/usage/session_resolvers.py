@@ -1,0 +1,70 @@
+"""Session queries and mutations: thin, they call SessionService."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import strawberry
+
+from modules.core.pagination import PageInfo
+from modules.core.principal import Principal
+from modules.usage.inputs import UsageFilter
+from modules.usage.session_service import SessionService
+from modules.usage.session_types import (
+    SessionConnection,
+    SessionEdge,
+    SessionStatsType,
+    SessionType,
+    session_cursor,
+)
+
+
+class SessionsContext(Protocol):
+    principal: Principal
+    sessions: SessionService
+
+
+@strawberry.type
+class SessionQuery:
+    @strawberry.field(description="Sessions with events in the filter, newest last event first (Relay connection).")
+    async def sessions(
+        self, info: strawberry.Info[SessionsContext], filter: UsageFilter, first: int = 20, after: str | None = None
+    ) -> SessionConnection:
+        ctx = info.context
+        found, has_next = await ctx.sessions.page(ctx.principal, filter.to_model(), first=first, after=after)
+        edges = [SessionEdge(cursor=session_cursor(s), node=SessionType.from_model(s)) for s in found]
+        return SessionConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="One session with its events (NOT_FOUND if it has none).")
+    async def session(
+        self, info: strawberry.Info[SessionsContext], workspace_id: strawberry.ID, id: str
+    ) -> SessionType:
+        ctx = info.context
+        return SessionType.from_model(
+            await ctx.sessions.get(ctx.principal, workspace_ref=str(workspace_id), session_id=id)
+        )
+
+    @strawberry.field(description="How many sessions, and their average calls, duration and cost.")
+    async def session_stats(self, info: strawberry.Info[SessionsContext], filter: UsageFilter) -> SessionStatsType:
+        ctx = info.context
+        return SessionStatsType.from_model(await ctx.sessions.stats(ctx.principal, filter.to_model()))
+
+
+@strawberry.type
+class SessionMutation:
+    @strawberry.mutation(description="Mark a session COMPLETED (idempotent; INGEST keys may).")
+    async def complete_session(
+        self, info: strawberry.Info[SessionsContext], workspace_id: strawberry.ID, id: str
+    ) -> SessionType:
+        ctx = info.context
+        return SessionType.from_model(
+            await ctx.sessions.complete(ctx.principal, workspace_ref=str(workspace_id), session_id=id)
+        )
