@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint schema migrate bench clean
+.PHONY: serve test lint schema migrate explain clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ schema: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/llm-usage migrate
+
+explain: $(STAMP)
+	$(BIN)/python bench/explain_queries.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

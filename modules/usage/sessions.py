@@ -117,10 +117,7 @@ class SessionRepository:
             )
         )
 
-    async def events(
-        self, session: AsyncSession, workspace_id: UUID, session_ids: Collection[str]
-    ) -> dict[str, list[UsageEvent]]:
-        """The events of several sessions in one query, each in time order (at most 1,000 a session)."""
+    def events_statement(self, workspace_id: UUID, session_ids: Collection[str]) -> Select[Any]:
         ranked = (
             select(
                 *[getattr(Event, c) for c in EVENT_COLUMNS],
@@ -131,11 +128,17 @@ class SessionRepository:
             .where(Event.workspace_id == workspace_id, Event.session_id.in_(list(session_ids)))
             .subquery()
         )
-        statement = (
+        return (
             select(ranked)
             .where(ranked.c.position <= MAX_EVENTS_PER_SESSION)
             .order_by(ranked.c.session_id, ranked.c.occurred_at, ranked.c.id)
         )
+
+    async def events(
+        self, session: AsyncSession, workspace_id: UUID, session_ids: Collection[str]
+    ) -> dict[str, list[UsageEvent]]:
+        """The events of several sessions in one query, each in time order (at most 1,000 a session)."""
+        statement = self.events_statement(workspace_id, session_ids)
         found: dict[str, list[UsageEvent]] = {}
         for row in (await session.execute(statement)).mappings():
             found.setdefault(row["session_id"], []).append(event_from_mapping(row))

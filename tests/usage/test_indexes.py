@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql
 from modules.usage.aggregation import UsageAggregates
 from modules.usage.records import UsageFilterSpec
 from modules.usage.repository import UsageRepository
+from modules.usage.sessions import SessionRepository
 
 START, END = datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)
 
@@ -34,6 +35,7 @@ async def events(gql, workspace, database) -> None:
             "promptTokens": 10,
             "completionTokens": 1,
             "userId": f"user-{i % 40}",
+            "sessionId": f"s-{i // 5}",
             "occurredAt": f"2025-{5 + i % 2:02d}-{1 + i % 28:02d}T12:00:00Z",
         }
         for i in range(600)
@@ -67,3 +69,8 @@ async def test_event_pages_walk_the_time_index_backwards(database, workspace, ev
     explained = await plan(database, UsageRepository().page_statement(spec, before=(END, 10), limit=51))
     assert "Index Scan Backward using ix_usage_events_workspace_time" in explained
     assert "Sort" not in explained
+
+
+async def test_session_events_are_read_through_the_session_index(database, workspace, events):
+    statement = SessionRepository().events_statement(UUID(workspace["id"]), ["s-1", "s-7"])
+    assert "ix_usage_events_workspace_session_time" in await plan(database, statement)
