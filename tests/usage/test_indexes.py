@@ -36,7 +36,6 @@ async def events(gql, workspace, database) -> None:
             "completionTokens": 1,
             "userId": f"user-{i % 40}",
             "sessionId": f"s-{i // 5}",
-            "sessionId": f"s-{i // 5}",
             "occurredAt": f"2025-{5 + i % 2:02d}-{1 + i % 28:02d}T12:00:00Z",
         }
         for i in range(600)
