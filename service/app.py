@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 
 from service.container import ApplicationContainer
 from service.context import Context, build_context, provide
+from service.export import export_endpoint
 from service.graphql import build_schema
 from service.migrations import current_revision, head_revision
 
@@ -74,6 +75,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/export/usage.{format}", export_endpoint(container)),
             WebSocketRoute("/graphql", graphql),
             Mount("/graphiql-assets", StaticFiles(directory=GRAPHIQL_DIR), name="graphiql-assets"),
         ],

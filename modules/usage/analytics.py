@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -174,6 +175,16 @@ class UsageAnalyticsService:
             models=models.groups,
             recent_events=events,
         )
+
+    async def export_spec(self, principal: Principal, given: UsageFilterInput) -> UsageFilterSpec:
+        """The checked filter of an export (READ on its workspace)."""
+        return await resolve_filter(self.workspaces, principal, given)
+
+    async def export(self, spec: UsageFilterSpec) -> AsyncIterator[UsageEvent]:
+        """The events of a checked filter, streamed: memory stays flat whatever their number."""
+        async with self.database.session_factory() as session:
+            async for event in self.repository.stream(session, spec):
+                yield event
 
     async def count(self, spec: UsageFilterSpec) -> int:
         async with self.database.session_factory() as session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -116,6 +116,20 @@ class UsageRepository:
         """Events newest first (by occurred_at, then id), the `limit` after the keyset position `before`."""
         result = await session.execute(self.page_statement(spec, before=before, limit=limit))
         return [event_from_mapping(row) for row in result.mappings()]
+
+    async def stream(self, session: AsyncSession, spec: UsageFilterSpec) -> AsyncIterator[UsageEvent]:
+        """Every filtered event, oldest first, read through a server-side cursor in chunks of 2,000."""
+        statement = (
+            select(*[getattr(UsageEventRow, c) for c in EVENT_COLUMNS])
+            .where(*filter_conditions(spec))
+            .order_by(UsageEventRow.occurred_at, UsageEventRow.id)
+            .execution_options(yield_per=2000)
+        )
+        connection = await session.connection()
+        result = await connection.stream(statement)
+        async for partition in result.mappings().partitions():
+            for row in partition:
+                yield event_from_mapping(row)
 
     async def priced_by_us(
         self, session: AsyncSession, spec: UsageFilterSpec, *, after_id: int, limit: int

@@ -6,10 +6,13 @@ from datetime import datetime
 from typing import Annotated, Protocol
 
 import strawberry
+from starlette.requests import Request
+from starlette.websockets import WebSocket
 
 from modules.core.pagination import PageInfo
 from modules.core.principal import Principal
 from modules.usage.analytics import UsageAnalyticsService, event_cursor
+from modules.usage.export import ExportFormat, filter_query
 from modules.usage.inputs import TrackUsageInput, UsageFilter
 from modules.usage.metrics import UsageMetric
 from modules.usage.records import UsageFilterInput
@@ -37,8 +40,11 @@ from modules.usage.types import (
 )
 from modules.usage.validation import MAX_BATCH_SIZE
 
+ExportFormatType = strawberry.enum(ExportFormat, name="ExportFormat")
+
 
 class UsageContext(Protocol):
+    request: Request | WebSocket
     principal: Principal
     usage: UsageService
     analytics: UsageAnalyticsService
@@ -167,6 +173,18 @@ class UsageQuery:
         given = UsageFilterInput(workspace_id=str(workspace_id), start=from_, end=to)
         activity = await ctx.analytics.user_activity(ctx.principal, given, user_id=user_id, recent=recent_events)
         return UserActivityType.from_model(activity)
+
+    @strawberry.field(
+        description="The URL that downloads the filtered events (GET with the same Authorization header), "
+        "streamed as CSV (RFC 4180, header row) or JSON Lines."
+    )
+    async def export_url(
+        self, info: strawberry.Info[UsageContext], filter: UsageFilter, format: ExportFormatType = ExportFormat.CSV
+    ) -> str:
+        ctx = info.context
+        given = filter.to_model()
+        await ctx.analytics.export_spec(ctx.principal, given)
+        return f"{ctx.request.base_url}export/usage.{ExportFormat(format).extension}?{filter_query(given)}"
 
     @strawberry.field(description="Provider/model pairs stored without a price, most calls first: what to price.")
     async def unpriced_models(
