@@ -65,6 +65,7 @@ OPERATIONS: dict[str, Operation] = {
     "completeSession": Operation(
         Scope.INGEST, lambda w, _: f'mutation {{ completeSession(workspaceId: "{w}", id: "s") {{ status }} }}'
     ),
+    "exportUrl": Operation(Scope.READ, lambda w, _: f'{{ exportUrl(filter: {{workspaceId: "{w}"}}) }}'),
     "unpricedModels": Operation(
         Scope.READ, lambda w, _: f'{{ unpricedModels(filter: {{workspaceId: "{w}"}}) {{ model }} }}'
     ),
