@@ -1,0 +1,18 @@
+"""Client of the llm-usage service: `UsageTracker` (a thread) and `AsyncUsageTracker` (an asyncio task)
+queue calls and send them in batches; every event gets its requestId and occurredAt when queued, so a
+retried batch is recognised by the server and never counted twice."""
+
+from llm_usage_client.async_tracker import AsyncUsageTracker
+from llm_usage_client.extract import anthropic_usage, gemini_usage, openai_usage
+from llm_usage_client.queueing import Rejected, TrackerStats
+from llm_usage_client.tracker import UsageTracker
+
+__all__ = [
+    "AsyncUsageTracker",
+    "Rejected",
+    "TrackerStats",
+    "UsageTracker",
+    "anthropic_usage",
+    "gemini_usage",
+    "openai_usage",
+]

@@ -1,0 +1,115 @@
+"""A real llm-usage server on a loopback port, in a thread, over the test database (committed data: each
+test gets a workspace of its own, deleted afterwards), and keys for it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from dependency_injector import providers
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from modules.core.database import Database
+from modules.core.principal import Principal, Scope
+from service.app import create_app
+from service.config import Settings
+from service.container import ApplicationContainer
+from service.context import provide
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn serving the real app; stop() and start() again on the same port, as a restart would."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        container = ApplicationContainer()
+        container.settings.override(providers.Object(Settings(database_url=self.database_url)))
+        config = uvicorn.Config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        assert self.server is not None and self.thread is not None
+        self.server.should_exit = True
+        self.thread.join(20)
+
+
+@dataclass
+class Tenant:
+    slug: str
+    key: str
+    server: LiveServer
+
+    def totals(self) -> dict[str, Any]:
+        query = f'{{ usageAnalytics(filter: {{workspaceId: "{self.slug}"}}) {{ totals {{ calls promptTokens }} }} }}'
+        response = httpx.post(
+            f"{self.server.url}/graphql",
+            json={"query": query},
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=30,
+        )
+        return response.json()["data"]["usageAnalytics"]["totals"]
+
+    def events(self) -> list[dict[str, Any]]:
+        query = (
+            f'{{ usageEvents(filter: {{workspaceId: "{self.slug}"}}, first: 500) '
+            "{ edges { node { requestId promptTokens status errorType durationMs timeToFirstTokenMs model "
+            "cachedPromptTokens cacheWriteTokens } } } }"
+        )
+        response = httpx.post(
+            f"{self.server.url}/graphql",
+            json={"query": query},
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=30,
+        )
+        return [e["node"] for e in response.json()["data"]["usageEvents"]["edges"]]
+
+
+@pytest.fixture
+def live_server(engine: AsyncEngine) -> Iterator[LiveServer]:
+    server = LiveServer(engine.url.render_as_string(hide_password=False))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def tenant(engine: AsyncEngine, live_server: LiveServer) -> AsyncIterator[Tenant]:
+    container = ApplicationContainer()
+    container.database.override(providers.Object(Database(engine=engine, session_factory=async_sessionmaker(engine))))
+    slug = f"client-{uuid.uuid4().hex[:8]}"
+    workspaces = await provide(container.workspaces.service())
+    await workspaces.create(Principal.system(), name="Client tests", slug=slug)
+    access = await provide(container.access.service())
+    created = await access.create(
+        Principal.system(), workspace_ref=slug, name="client", scopes=[Scope.INGEST, Scope.READ]
+    )
+    yield Tenant(slug=slug, key=created.secret, server=live_server)
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM workspaces WHERE slug = :slug"), {"slug": slug})
