@@ -139,3 +139,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error("--workspace needs --scopes, e.g. --scopes INGEST,READ")
         scopes = [Scope.ADMIN] if args.admin else args.scopes
         print(asyncio.run(with_container(lambda c: create_api_key(c, args.workspace, args.name, scopes))))
+
+
+if __name__ == "__main__":
+    main()
