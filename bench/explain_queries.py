@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from modules.core.principal import Principal, Scope
 from service.app import create_app
+from service.config import Settings
 from service.container import ApplicationContainer
 from service.context import provide
 from service.database import asyncpg_url, start_embedded_postgres
@@ -90,7 +91,7 @@ async def main() -> None:
     engine = create_async_engine(url)
     await upgrade_to_head(engine)
     container = ApplicationContainer()
-    container.settings.override(container.settings().__class__(database_url=url))
+    container.settings.override(Settings(database_url=url, max_event_age_days=3650))
     access = await provide(container.access.service())
     workspaces = await provide(container.workspaces.service())
     for slug in ("big", "other"):

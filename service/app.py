@@ -19,6 +19,7 @@ from service.container import ApplicationContainer
 from service.context import Context, build_context, provide
 from service.export import export_endpoint
 from service.graphql import build_schema
+from service.limits import BodySizeLimit
 from service.migrations import current_revision, head_revision
 
 GRAPHIQL_DIR = Path(__file__).parent / "static" / "graphiql"
@@ -28,7 +29,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     """strawberry's ASGI view with our context and a GraphiQL page whose assets this service serves."""
 
     def __init__(self, container: ApplicationContainer) -> None:
-        super().__init__(build_schema())
+        production = container.settings().production
+        super().__init__(build_schema(production=production), graphql_ide=None if production else "graphiql")
         self.container = container
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
@@ -69,7 +71,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
         finally:
             await provide(container.shutdown_resources())
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
@@ -81,3 +83,5 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(BodySizeLimit)
+    return app

@@ -17,6 +17,7 @@ from service.config import Settings
 from service.container import ApplicationContainer
 from service.context import provide
 from service.database import resolve_database_url
+from service.limits import GRACEFUL_SHUTDOWN_S, MAX_CONCURRENCY
 from service.migrations import upgrade_to_head
 
 T = TypeVar("T")
@@ -78,7 +79,14 @@ def serve(settings: Settings, host: str, port: int) -> None:
     if message:
         print(message, flush=True)
     print(f"llm-usage: GraphiQL and the API at {graphql_url}", flush=True)
-    uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level)
+    uvicorn.run(
+        create_app(),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        limit_concurrency=MAX_CONCURRENCY,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
 
 
 async def create_workspace(container: ApplicationContainer, name: str, slug: str) -> str:

@@ -17,6 +17,13 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    env: str = "development"
+    max_event_age_days: int = 35
+
+    @property
+    def production(self) -> bool:
+        """LLM_USAGE_ENV=production: no introspection, no GraphiQL."""
+        return self.env == "production"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -26,4 +33,6 @@ class Settings:
             host=env.get("HOST", "127.0.0.1"),
             port=int(env.get("PORT", "8000")),
             log_level=env.get("LOG_LEVEL", "info").lower(),
+            env=env.get("LLM_USAGE_ENV", "development").lower(),
+            max_event_age_days=int(env.get("LLM_USAGE_MAX_EVENT_AGE_DAYS", "35")),
         )

@@ -30,4 +30,5 @@ class ApplicationContainer(containers.DeclarativeContainer):
         workspaces=workspaces.service,
         users=users.service,
         llm_providers=llm_providers.service,
+        max_event_age_days=settings.provided.max_event_age_days,
     )

@@ -23,6 +23,7 @@ from modules.users.repository import User
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
 from service.container import ApplicationContainer
+from service.errors import database_unreachable
 
 
 @dataclass
@@ -48,6 +49,17 @@ async def provide(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
+async def authenticate(access: AccessService, request: Request | WebSocket) -> Principal:
+    """The caller's principal; when the database cannot be reached to check the key, a principal whose every
+    check answers UNAVAILABLE (retryable), never UNAUTHENTICATED (which clients treat as final)."""
+    try:
+        return await access.authenticate(request.headers.get("authorization"))
+    except Exception as error:
+        if database_unreachable(error):
+            return Principal.unverifiable()
+        raise
+
+
 async def build_context(
     container: ApplicationContainer, request: Request | WebSocket, response: Response | WebSocket | None
 ) -> Context:
@@ -62,7 +74,7 @@ async def build_context(
     return Context(
         request=request,
         response=response,
-        principal=await access.authenticate(request.headers.get("authorization")),
+        principal=await authenticate(access, request),
         access=access,
         workspaces=await provide(container.workspaces.service()),
         users=users,

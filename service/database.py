@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from modules.core.database import Database
+from service.limits import CONNECT_TIMEOUT_S, POOL_TIMEOUT_S, STATEMENT_TIMEOUT_MS
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,17 @@ async def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
 async def open_database(database_url: str | None, data_dir: Path) -> AsyncIterator[Database]:
     """A dependency-injector Resource: the engine is disposed when the container shuts down."""
     url = await resolve_database_url(database_url, data_dir)
-    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,  # a connection broken by a database restart is replaced, not used
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args={
+            "timeout": CONNECT_TIMEOUT_S,
+            "server_settings": {"statement_timeout": str(STATEMENT_TIMEOUT_MS)},
+        },
+    )
     try:
         yield Database(engine=engine, session_factory=async_sessionmaker(engine, expire_on_commit=False))
     finally:

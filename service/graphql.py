@@ -16,6 +16,7 @@ from modules.usage.session_resolvers import SessionMutation, SessionQuery
 from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
 from service.errors import ErrorCodes
+from service.limits import query_protection
 from service.server_info import ServerQuery
 
 Query = merge_types(
@@ -31,12 +32,12 @@ class LlmUsageSchema(strawberry.Schema):
         """Logging is ErrorCodes' job: it logs unexpected errors once, with their id."""
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, production: bool = False) -> strawberry.Schema:
     return LlmUsageSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
-        extensions=[ErrorCodes],
+        extensions=[*query_protection(production=production), ErrorCodes],
     )
 
 

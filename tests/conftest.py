@@ -20,10 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from modules.core.database import Database
 from modules.core.principal import Principal, Scope
 from service.app import create_app
+from service.config import Settings
 from service.container import ApplicationContainer
 from service.context import provide
 from service.database import asyncpg_url, start_embedded_postgres
 from service.migrations import upgrade_to_head
+
+# The fixtures' events are from 2025: accept events up to ten years old.
+TEST_SETTINGS = Settings(max_event_age_days=3650)
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +71,7 @@ async def database(engine: AsyncEngine) -> AsyncIterator[Database]:
 @pytest.fixture
 def container(database: Database) -> ApplicationContainer:
     container = ApplicationContainer()
+    container.settings.override(providers.Object(TEST_SETTINGS))
     container.database.override(providers.Object(database))
     return container
 

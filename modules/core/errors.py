@@ -5,7 +5,8 @@
     ├── Unauthenticated      UNAUTHENTICATED
     ├── Forbidden            FORBIDDEN
     ├── NotFound             NOT_FOUND
-    └── Conflict             CONFLICT
+    ├── Conflict             CONFLICT
+    └── Unavailable          UNAVAILABLE      retryable: the database cannot be reached
 
 graphql-core copies an exception's `extensions` dict onto the GraphQL error, so raising is all a
 service does; `service/errors.py` gives codes to the errors graphql-core raises itself.
@@ -84,3 +85,9 @@ class NotFound(LlmUsageError):
 
 class Conflict(LlmUsageError):
     code = "CONFLICT"
+
+
+class Unavailable(LlmUsageError):
+    """The database cannot be reached: nothing was done; the same request may be retried."""
+
+    code = "UNAVAILABLE"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from modules.core.errors import Forbidden, Unauthenticated
+from modules.core.errors import Forbidden, Unauthenticated, Unavailable
 
 
 class Scope(StrEnum):
@@ -25,6 +25,7 @@ class Principal:
     workspace_id: UUID | None = None
     key_id: UUID | None = None
     unauthenticated: str | None = None
+    database_unreachable: bool = False
 
     @classmethod
     def anonymous(cls, reason: str) -> Principal:
@@ -35,7 +36,19 @@ class Principal:
         """The operator at the command line: every scope on every workspace."""
         return cls(name="system", scopes=frozenset(Scope))
 
+    @classmethod
+    def unverifiable(cls) -> Principal:
+        """A caller whose key could not be checked because the database is unreachable."""
+        return cls(
+            name="unverified",
+            scopes=frozenset(),
+            unauthenticated="the database is unreachable",
+            database_unreachable=True,
+        )
+
     def require_authenticated(self) -> None:
+        if self.database_unreachable:
+            raise Unavailable("the database is unreachable; nothing was done. Retry later.", retryable=True)
         if self.unauthenticated is not None:
             raise Unauthenticated(self.unauthenticated)
 

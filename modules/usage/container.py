@@ -24,6 +24,7 @@ class UsageContainer(containers.DeclarativeContainer):
     workspaces = providers.Dependency(instance_of=WorkspaceService)
     users = providers.Dependency(instance_of=UserService)
     llm_providers = providers.Dependency(instance_of=ProviderService)
+    max_event_age_days = providers.Dependency(instance_of=int, default=35)
     repository = providers.Singleton(UsageRepository)
     aggregates = providers.Singleton(UsageAggregates)
     grouping = providers.Singleton(UsageGrouping)
@@ -50,4 +51,5 @@ class UsageContainer(containers.DeclarativeContainer):
         workspaces=workspaces,
         users=users,
         providers=llm_providers,
+        max_event_age_days=max_event_age_days,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -40,7 +40,9 @@ class UsageService:
         workspaces: WorkspaceService,
         users: UserService,
         providers: ProviderService,
+        max_event_age_days: int = 35,
     ) -> None:
+        self.max_event_age = timedelta(days=max_event_age_days)
         self.database = database
         self.repository = repository
         self.aggregates = aggregates
@@ -65,7 +67,7 @@ class UsageService:
         problems: list[Problem] = []
         checked: list[CheckedInput] = []
         for index, item in enumerate(items):
-            found, parts = check_input(item, index if batch else None, now)
+            found, parts = check_input(item, index if batch else None, now, self.max_event_age)
             problems.extend(found)
             checked.append(parts)
         references = {item.workspace_id for item in items}

@@ -19,6 +19,7 @@ from modules.users.service import MAX_USER_ID_LENGTH
 
 MAX_BATCH_SIZE = 1000
 MAX_FUTURE_SKEW = timedelta(minutes=5)
+DEFAULT_MAX_AGE = timedelta(days=35)
 MAX_DURATION_MS = 24 * 60 * 60 * 1000
 MAX_RETRY_COUNT = 1000
 MAX_COST_USD = Decimal(1_000_000_000)
@@ -105,7 +106,9 @@ def check_counts(problems: list[Problem], item: UsageInput, index: int | None) -
         problems.append(Problem("retryCount", f"must be at most {MAX_RETRY_COUNT}", index))
 
 
-def check_input(item: UsageInput, index: int | None, now: datetime) -> tuple[list[Problem], CheckedInput]:
+def check_input(
+    item: UsageInput, index: int | None, now: datetime, max_age: timedelta = DEFAULT_MAX_AGE
+) -> tuple[list[Problem], CheckedInput]:
     """The problems of one input (empty when valid) and its normalised parts."""
     problems: list[Problem] = []
     check_text(problems, "provider", item.provider, index, required=True)
@@ -162,6 +165,10 @@ def check_input(item: UsageInput, index: int | None, now: datetime) -> tuple[lis
             problems.append(Problem("occurredAt", "must include a UTC offset, e.g. 2026-01-01T12:00:00Z", index))
         elif item.occurred_at > now + MAX_FUTURE_SKEW:
             problems.append(Problem("occurredAt", "is more than 5 minutes in the future", index))
+        elif item.occurred_at < now - max_age:
+            problems.append(
+                Problem("occurredAt", f"is more than {max_age.days} days ago (LLM_USAGE_MAX_EVENT_AGE_DAYS)", index)
+            )
 
     cost = item.cost_usd
     if cost is not None:
