@@ -136,3 +136,6 @@ def gql(client: httpx.AsyncClient, admin_key: str) -> GraphQLClient:
 async def workspace(gql: GraphQLClient) -> dict[str, str]:
     data = await gql.data('mutation { createWorkspace(input: {name: "Acme", slug: "acme"}) { id slug name } }')
     return data["createWorkspace"]
+
+
+from tests.live_server import live_server, tenant  # noqa: E402, F401  (fixtures: a real server on a loopback port)
