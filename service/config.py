@@ -19,6 +19,7 @@ class Settings:
     log_level: str = "info"
     env: str = "development"
     max_event_age_days: int = 35
+    rate_limit_per_second: float | None = 100.0  # per key and process, burst x2; a key's own setting wins
 
     @property
     def production(self) -> bool:
@@ -35,4 +36,5 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "info").lower(),
             env=env.get("LLM_USAGE_ENV", "development").lower(),
             max_event_age_days=int(env.get("LLM_USAGE_MAX_EVENT_AGE_DAYS", "35")),
+            rate_limit_per_second=float(env.get("LLM_USAGE_RATE_LIMIT", "100")) or None,
         )

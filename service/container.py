@@ -21,7 +21,12 @@ class ApplicationContainer(containers.DeclarativeContainer):
         data_dir=settings.provided.data_dir,
     )
     workspaces = providers.Container(WorkspacesContainer, database=database)
-    access = providers.Container(AccessContainer, database=database, workspaces=workspaces.service)
+    access = providers.Container(
+        AccessContainer,
+        database=database,
+        workspaces=workspaces.service,
+        default_rate_limit=settings.provided.rate_limit_per_second,
+    )
     users = providers.Container(UsersContainer, database=database, workspaces=workspaces.service)
     llm_providers = providers.Container(ProvidersContainer, database=database, workspaces=workspaces.service)
     usage = providers.Container(

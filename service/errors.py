@@ -95,5 +95,5 @@ class ErrorCodes(SchemaExtension):
             result.errors = [classify(error) for error in result.errors]
             codes = {error.extensions.get("code") for error in result.errors}
             response = getattr(self.execution_context.context, "response", None)
-            if result.data is None and codes == {"UNAVAILABLE"} and response is not None:
-                response.status_code = 503  # the whole request failed and may be retried
+            if result.data is None and response is not None and codes in ({"UNAVAILABLE"}, {"RATE_LIMITED"}):
+                response.status_code = 503 if codes == {"UNAVAILABLE"} else 429  # whole request failed: retry

@@ -25,6 +25,7 @@ class ApiKey:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    rate_limit_per_second: float | None = None
 
     @classmethod
     def from_row(cls, row: ApiKeyRow) -> ApiKey:
@@ -37,6 +38,7 @@ class ApiKey:
             created_at=row.created_at,
             last_used_at=row.last_used_at,
             revoked_at=row.revoked_at,
+            rate_limit_per_second=row.rate_limit_per_second,
         )
 
 
@@ -50,6 +52,7 @@ class ApiKeyRepository:
         prefix: str,
         key_hash: str,
         scopes: Sequence[Scope],
+        rate_limit_per_second: float | None = None,
     ) -> ApiKey:
         statement = (
             insert(ApiKeyRow)
@@ -59,6 +62,7 @@ class ApiKeyRepository:
                 prefix=prefix,
                 key_hash=key_hash,
                 scopes=sorted(s.value for s in scopes),
+                rate_limit_per_second=rate_limit_per_second,
             )
             .returning(ApiKeyRow)
         )

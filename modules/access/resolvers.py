@@ -39,6 +39,7 @@ class AccessMutation:
             workspace_ref=str(input.workspace_id) if input.workspace_id else None,
             name=input.name,
             scopes=input.scopes,
+            rate_limit_per_second=input.rate_limit_per_second,
         )
         return CreateApiKeyPayload(api_key=ApiKeyType.from_model(created.key), secret=created.secret)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from modules.access.keys import KEY_PATTERN, SHOWN_PREFIX_LENGTH, PrincipalCache, hash_key, new_key
+from modules.access.rate_limit import RateLimiter
 from modules.access.repository import ApiKey, ApiKeyRepository
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Forbidden, NotFound, Problem
@@ -29,7 +30,11 @@ class AccessService:
         repository: ApiKeyRepository,
         workspaces: WorkspaceService,
         cache: PrincipalCache,
+        limiter: RateLimiter,
+        default_rate_limit: float | None = None,
     ) -> None:
+        self.limiter = limiter
+        self.default_rate_limit = default_rate_limit
         self.database = database
         self.repository = repository
         self.workspaces = workspaces
@@ -44,18 +49,29 @@ class AccessService:
         if scheme.lower() != "bearer" or not KEY_PATTERN.match(token):
             return Principal.anonymous("malformed Authorization header: expected 'Bearer llmu_…'")
         key_hash = hash_key(token)
-        if (cached := self.cache.get(key_hash)) is not None:
-            return cached
-        async with self.database.session_factory.begin() as session:
-            key = await self.repository.use(session, key_hash)
-        if key is None:
-            return Principal.anonymous("unknown or revoked API key")
-        principal = Principal(name=key.name, scopes=key.scopes, workspace_id=key.workspace_id, key_id=key.id)
-        self.cache.put(key_hash, principal)
-        return principal
+        principal = self.cache.get(key_hash)
+        if principal is None:
+            async with self.database.session_factory.begin() as session:
+                key = await self.repository.use(session, key_hash)
+            if key is None:
+                return Principal.anonymous("unknown or revoked API key")
+            rate = key.rate_limit_per_second if key.rate_limit_per_second is not None else self.default_rate_limit
+            principal = Principal(
+                name=key.name, scopes=key.scopes, workspace_id=key.workspace_id, key_id=key.id, rate_limit=rate
+            )
+            self.cache.put(key_hash, principal)
+        assert principal.key_id is not None
+        wait = self.limiter.retry_after(principal.key_id, principal.rate_limit)
+        return replace(principal, retry_after=wait) if wait else principal
 
     async def create(
-        self, principal: Principal, *, workspace_ref: str | None, name: str, scopes: Collection[Scope]
+        self,
+        principal: Principal,
+        *,
+        workspace_ref: str | None,
+        name: str,
+        scopes: Collection[Scope],
+        rate_limit_per_second: float | None = None,
     ) -> CreatedKey:
         """A key of one workspace (its ADMIN may create it) or, without a workspace, an instance-wide key
         (only an instance ADMIN may)."""
@@ -70,6 +86,8 @@ class AccessService:
             problems.append(Problem("name", f"must be 1 to {MAX_KEY_NAME_LENGTH} characters"))
         if not scopes:
             problems.append(Problem("scopes", "must name at least one of INGEST, READ, ADMIN"))
+        if rate_limit_per_second is not None and not 0.1 <= rate_limit_per_second <= 100_000:
+            problems.append(Problem("rateLimitPerSecond", "must be between 0.1 and 100000 requests per second"))
         if problems:
             raise BadUserInput(problems)
         secret = new_key()
@@ -81,6 +99,7 @@ class AccessService:
                 prefix=secret[:SHOWN_PREFIX_LENGTH],
                 key_hash=hash_key(secret),
                 scopes=sorted(set(scopes)),
+                rate_limit_per_second=rate_limit_per_second,
             )
         return CreatedKey(key=key, secret=secret)
 

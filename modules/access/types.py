@@ -24,6 +24,7 @@ class ApiKeyType:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    rate_limit_per_second: float | None = strawberry.field(description="Null: the server's default.")
 
     @classmethod
     def from_model(cls, key: ApiKeyData) -> ApiKeyType:
@@ -36,6 +37,7 @@ class ApiKeyType:
             created_at=key.created_at,
             last_used_at=key.last_used_at,
             revoked_at=key.revoked_at,
+            rate_limit_per_second=key.rate_limit_per_second,
         )
 
 
@@ -50,3 +52,6 @@ class CreateApiKeyInput:
     name: str
     scopes: list[ScopeType]
     workspace_id: strawberry.ID | None = None
+    rate_limit_per_second: float | None = strawberry.field(
+        default=None, description="Requests per second (per server process, burst x2). Default: the server's."
+    )

@@ -6,6 +6,7 @@
     ├── Forbidden            FORBIDDEN
     ├── NotFound             NOT_FOUND
     ├── Conflict             CONFLICT
+    ├── RateLimited          RATE_LIMITED     with retryAfter (seconds)
     └── Unavailable          UNAVAILABLE      retryable: the database cannot be reached
 
 graphql-core copies an exception's `extensions` dict onto the GraphQL error, so raising is all a
@@ -85,6 +86,12 @@ class NotFound(LlmUsageError):
 
 class Conflict(LlmUsageError):
     code = "CONFLICT"
+
+
+class RateLimited(LlmUsageError):
+    """Too many requests for this key; `retryAfter` says in how many seconds to try again."""
+
+    code = "RATE_LIMITED"
 
 
 class Unavailable(LlmUsageError):

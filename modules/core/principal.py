@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from modules.core.errors import Forbidden, Unauthenticated, Unavailable
+from modules.core.errors import Forbidden, RateLimited, Unauthenticated, Unavailable
 
 
 class Scope(StrEnum):
@@ -26,6 +26,8 @@ class Principal:
     key_id: UUID | None = None
     unauthenticated: str | None = None
     database_unreachable: bool = False
+    rate_limit: float | None = None  # requests per second; None: unlimited
+    retry_after: float = 0.0  # > 0: this key is over its rate limit
 
     @classmethod
     def anonymous(cls, reason: str) -> Principal:
@@ -51,6 +53,11 @@ class Principal:
             raise Unavailable("the database is unreachable; nothing was done. Retry later.", retryable=True)
         if self.unauthenticated is not None:
             raise Unauthenticated(self.unauthenticated)
+        if self.retry_after > 0:
+            raise RateLimited(
+                f"too many requests for this key: retry in {self.retry_after:.2f} s",
+                retryAfter=round(self.retry_after, 3),
+            )
 
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes or Scope.ADMIN in self.scopes

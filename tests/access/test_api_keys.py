@@ -103,3 +103,23 @@ async def test_bad_key_requests_are_refused(gql, workspace):
 async def test_introspection_needs_no_key(client):
     response = await client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
     assert response.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+async def test_a_key_over_its_rate_limit_is_told_when_to_retry(gql, workspace):
+    import asyncio
+
+    created = await gql.data(
+        "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { rateLimitPerSecond } } }",
+        input={"workspaceId": "acme", "name": "slow", "scopes": ["INGEST"], "rateLimitPerSecond": 1},
+    )
+    assert created["createApiKey"]["apiKey"]["rateLimitPerSecond"] == 1.0
+    slow = gql.as_key(created["createApiKey"]["secret"])
+    assert [await slow.execute(TRACK) for _ in range(2)]  # a burst of twice the rate passes
+    response = await slow.http.post("/graphql", json={"query": TRACK}, headers=slow.headers)
+    [error] = response.json()["errors"]
+    assert response.status_code == 429
+    assert error["extensions"]["code"] == "RATE_LIMITED" and 0 < error["extensions"]["retryAfter"] <= 1
+    await asyncio.sleep(error["extensions"]["retryAfter"])
+    assert "errors" not in await slow.execute(TRACK)
+    stored = await gql.data('{ usageAnalytics(filter: {workspaceId: "acme"}) { totals { calls } } }')
+    assert stored["usageAnalytics"]["totals"]["calls"] == 3
