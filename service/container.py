@@ -11,10 +11,12 @@ from modules.users.container import UsersContainer
 from modules.workspaces.container import WorkspacesContainer
 from service.config import Settings
 from service.database import open_database
+from service.observability import Metrics
 
 
 class ApplicationContainer(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings.from_env)
+    metrics = providers.Singleton(Metrics)
     database = providers.Resource(
         open_database,
         database_url=settings.provided.database_url,
@@ -36,4 +38,5 @@ class ApplicationContainer(containers.DeclarativeContainer):
         users=users.service,
         llm_providers=llm_providers.service,
         max_event_age_days=settings.provided.max_event_age_days,
+        on_tracked=metrics.provided.tracked,
     )

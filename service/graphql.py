@@ -17,6 +17,7 @@ from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
 from service.errors import ErrorCodes
 from service.limits import query_protection
+from service.observability import Metrics
 from service.server_info import ServerQuery
 
 Query = merge_types(
@@ -32,12 +33,14 @@ class LlmUsageSchema(strawberry.Schema):
         """Logging is ErrorCodes' job: it logs unexpected errors once, with their id."""
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(*, production: bool = False, metrics: Metrics | None = None) -> strawberry.Schema:
+    """Extensions exit in reverse order: metrics (listed first) see the codes ErrorCodes gave."""
+    observed = [metrics.extension()] if metrics else []
     return LlmUsageSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
-        extensions=[*query_protection(production=production), ErrorCodes],
+        extensions=[*observed, *query_protection(production=production), ErrorCodes],
     )
 
 

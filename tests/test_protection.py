@@ -114,7 +114,7 @@ async def test_an_unreachable_database_answers_unavailable_quickly(gql, tmp_path
     await dead.dispose()
     assert response.status_code == 503
     [error] = response.json()["errors"]
-    assert error["extensions"] == {"code": "UNAVAILABLE", "retryable": True}
+    assert (error["extensions"]["code"], error["extensions"]["retryable"]) == ("UNAVAILABLE", True)
     assert seconds < 5
     assert ready.status_code == 503
 

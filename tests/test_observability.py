@@ -1,0 +1,61 @@
+"""Request ids on responses, errors and log lines; Prometheus metrics of operations and events."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from service.observability import JsonFormatter, request_id
+
+TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
+
+
+def call(request: str, prompt: int = 1) -> dict:
+    return {
+        "workspaceId": "acme",
+        "requestId": request,
+        "provider": "openai",
+        "model": "gpt-4o",
+        "promptTokens": prompt,
+        "completionTokens": 1,
+    }
+
+
+async def test_a_request_id_is_returned_and_named_in_errors(client, gql, workspace):
+    response = await client.post(
+        "/graphql",
+        json={"query": '{ workspace(id: "nobody") { id } }'},
+        headers={**gql.headers, "X-Request-Id": "trace-42"},
+    )
+    assert response.headers["x-request-id"] == "trace-42"
+    assert response.json()["errors"][0]["extensions"]["requestId"] == "trace-42"
+    fresh = await client.get("/healthz")
+    assert len(fresh.headers["x-request-id"]) == 16
+
+
+async def test_metrics_count_operations_and_events(client, gql, workspace):
+    await gql.data(TRACK_BATCH, inputs=[call("a"), call("b"), call("a")])
+    await gql.error(TRACK_BATCH, inputs=[call("c", prompt=-1), call("d")])
+    text = (await client.get("/metrics")).text
+    assert 'llm_usage_events_total{result="inserted"} 2.0' in text
+    assert 'llm_usage_events_total{result="duplicate"} 1.0' in text
+    assert 'llm_usage_events_total{result="rejected"} 2.0' in text
+    assert 'llm_usage_graphql_operations_total{operation="trackUsageBatch",outcome="ok"} 1.0' in text
+    assert 'llm_usage_graphql_operations_total{operation="trackUsageBatch",outcome="BAD_USER_INPUT"} 1.0' in text
+    assert 'llm_usage_graphql_seconds_count{operation="trackUsageBatch"} 2.0' in text
+    assert "llm_usage_db_pool_in_use " in text
+
+
+def test_log_lines_are_json_with_the_request_id():
+    token = request_id.set("req-7")
+    try:
+        record = logging.LogRecord("llm_usage", logging.WARNING, __file__, 1, "database %s", ("slow",), None)
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id.reset(token)
+    assert {k: line[k] for k in ("level", "logger", "message", "requestId")} == {
+        "level": "WARNING",
+        "logger": "llm_usage",
+        "message": "database slow",
+        "requestId": "req-7",
+    }
