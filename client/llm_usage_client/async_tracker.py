@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
-from llm_usage_client.extract import anthropic_usage, gemini_usage, openai_usage
 from llm_usage_client.queueing import (
     TRACK_BATCH,
+    ProviderHelpers,
     Rejected,
     Settings,
     TrackerStats,
@@ -24,7 +24,7 @@ from llm_usage_client.queueing import (
 )
 
 
-class AsyncUsageTracker:
+class AsyncUsageTracker(ProviderHelpers):
     def __init__(
         self,
         url: str,
@@ -79,15 +79,6 @@ class AsyncUsageTracker:
         if len(self.queue) == 1 or len(self.queue) >= self.settings.batch_size:
             self.wake.set()
         return True
-
-    def track_openai(self, response: Any, **fields: Any) -> bool:
-        return self.track(**{**openai_usage(response), **fields})
-
-    def track_anthropic(self, message: Any, **fields: Any) -> bool:
-        return self.track(**{**anthropic_usage(message), **fields})
-
-    def track_gemini(self, response: Any, **fields: Any) -> bool:
-        return self.track(**{**gemini_usage(response), **fields})
 
     async def flush(self, timeout: float | None = None) -> bool:
         self.flushing += 1

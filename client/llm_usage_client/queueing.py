@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from llm_usage_client.extract import anthropic_usage, gemini_usage, openai_usage
+
 log = logging.getLogger("llm_usage_client")
 
 TRACK_BATCH = (
@@ -161,3 +163,20 @@ def split(batch: list[dict[str, Any]], indexes: frozenset[int]) -> tuple[list[di
     keep = [e for i, e in enumerate(batch) if i not in indexes]
     bad = [e for i, e in enumerate(batch) if i in indexes]
     return keep, bad
+
+
+class ProviderHelpers:
+    """track_openai / track_anthropic / track_gemini for both trackers (which provide `track`)."""
+
+    def track(self, **fields: Any) -> bool:
+        raise NotImplementedError
+
+    def track_openai(self, response: Any, **fields: Any) -> bool:
+        """Track an OpenAI chat completion or response (or the chunks of a stream with usage)."""
+        return self.track(**{**openai_usage(response), **fields})
+
+    def track_anthropic(self, message: Any, **fields: Any) -> bool:
+        return self.track(**{**anthropic_usage(message), **fields})
+
+    def track_gemini(self, response: Any, **fields: Any) -> bool:
+        return self.track(**{**gemini_usage(response), **fields})

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 
-from llm_usage_client.extract import anthropic_usage, gemini_usage, openai_usage
 from llm_usage_client.queueing import (
     TRACK_BATCH,
+    ProviderHelpers,
     Rejected,
     Settings,
     TrackerStats,
@@ -26,7 +26,7 @@ from llm_usage_client.queueing import (
 from llm_usage_client.timing import TimedCall
 
 
-class UsageTracker:
+class UsageTracker(ProviderHelpers):
     """Thread-safe. A full queue drops the newest events (counted in `stats.dropped_queue_full`): tracking
     never blocks or raises on the caller's request path."""
 
@@ -84,16 +84,6 @@ class UsageTracker:
             if len(self.queue) >= self.settings.batch_size:
                 self.condition.notify_all()
         return True
-
-    def track_openai(self, response: Any, **fields: Any) -> bool:
-        """Track an OpenAI chat completion or response (or the chunks of a stream with usage)."""
-        return self.track(**{**openai_usage(response), **fields})
-
-    def track_anthropic(self, message: Any, **fields: Any) -> bool:
-        return self.track(**{**anthropic_usage(message), **fields})
-
-    def track_gemini(self, response: Any, **fields: Any) -> bool:
-        return self.track(**{**gemini_usage(response), **fields})
 
     @contextmanager
     def timed(self, **fields: Any) -> Iterator[TimedCall]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 import strawberry
 
 from modules.core.errors import BadUserInput
+
+T = TypeVar("T")
 
 
 def encode_cursor(*parts: Any) -> str:
@@ -26,6 +30,19 @@ def decode_cursor(cursor: str, *, size: int, field: str = "after") -> list[Any]:
     if not isinstance(parts, list) or len(parts) != size:
         raise BadUserInput.of(field, "is not a cursor returned by this API")
     return parts
+
+
+def decode_time_cursor(
+    cursor: str | None, key: Callable[[Any], T], *, field: str = "after"
+) -> tuple[datetime, T] | None:
+    """A (moment, key) keyset position from a cursor made by encode_cursor(moment.isoformat(), key)."""
+    if cursor is None:
+        return None
+    moment, position = decode_cursor(cursor, size=2, field=field)
+    try:
+        return datetime.fromisoformat(moment), key(position)
+    except (TypeError, ValueError):
+        raise BadUserInput.of(field, "is not a cursor returned by this API") from None
 
 
 def check_page_size(first: int, *, maximum: int, field: str = "first") -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, NotFound
-from modules.core.pagination import check_page_size, decode_cursor, encode_cursor
+from modules.core.pagination import check_page_size, decode_time_cursor, encode_cursor
 from modules.core.principal import Principal
 from modules.usage.aggregation import UsageAggregates
 from modules.usage.dimensions import Grouping, UsageDimension
@@ -76,13 +76,7 @@ class UsageAnalyticsService:
         """Events newest first; `after` is the cursor of the last event of the previous page."""
         check_page_size(first, maximum=MAX_EVENTS_PAGE)
         spec = await resolve_filter(self.workspaces, principal, given)
-        before = None
-        if after is not None:
-            moment, event_id = decode_cursor(after, size=2)
-            try:
-                before = (datetime.fromisoformat(moment), int(event_id))
-            except (TypeError, ValueError):
-                raise BadUserInput.of("after", "is not a cursor returned by this API") from None
+        before = decode_time_cursor(after, int)
         async with self.database.session_factory() as session:
             events = await self.repository.page(session, spec, before=before, limit=first + 1)
         return spec, UsageEventPage(events=events[:first], has_next_page=len(events) > first)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from uuid import UUID
 
 from modules.core.database import Database
-from modules.core.errors import BadUserInput, NotFound
-from modules.core.pagination import check_page_size, decode_cursor
+from modules.core.errors import NotFound
+from modules.core.pagination import check_page_size, decode_time_cursor
 from modules.core.principal import Principal, Scope
 from modules.usage.filtering import resolve_filter
 from modules.usage.records import SessionStats, SessionSummary, UsageEvent, UsageFilterInput, UsageFilterSpec
@@ -30,13 +29,7 @@ class SessionService:
         """Sessions with events in the filter, by their last event, newest first."""
         check_page_size(first, maximum=MAX_SESSIONS_PAGE)
         spec = await resolve_filter(self.workspaces, principal, given)
-        before = None
-        if after is not None:
-            moment, session_id = decode_cursor(after, size=2)
-            try:
-                before = (datetime.fromisoformat(moment), str(session_id))
-            except (TypeError, ValueError):
-                raise BadUserInput.of("after", "is not a cursor returned by this API") from None
+        before = decode_time_cursor(after, str)
         async with self.database.session_factory() as session:
             found = await self.repository.page(session, spec, before=before, limit=first + 1)
         return found[:first], len(found) > first
