@@ -48,7 +48,6 @@ class UsageContainer(containers.DeclarativeContainer):
         UsageService,
         database=database,
         repository=repository,
-        aggregates=aggregates,
         workspaces=workspaces,
         users=users,
         providers=llm_providers,

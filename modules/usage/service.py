@@ -12,7 +12,6 @@ from modules.core.errors import BadUserInput, Problem
 from modules.core.principal import Principal, Scope
 from modules.providers.pricing import PricedCost, PriceRequest, TokenCounts
 from modules.providers.service import ProviderService
-from modules.usage.aggregation import UsageAggregates
 from modules.usage.filtering import resolve_filter
 from modules.usage.records import (
     NewUsageEvent,
@@ -36,7 +35,6 @@ class UsageService:
         *,
         database: Database,
         repository: UsageRepository,
-        aggregates: UsageAggregates,
         workspaces: WorkspaceService,
         users: UserService,
         providers: ProviderService,
@@ -47,7 +45,6 @@ class UsageService:
         self.max_event_age = timedelta(days=max_event_age_days)
         self.database = database
         self.repository = repository
-        self.aggregates = aggregates
         self.workspaces = workspaces
         self.users = users
         self.providers = providers
