@@ -22,7 +22,6 @@ from modules.usage.types import (
     RecostResultType,
     SortDirection,
     TimeIntervalType,
-    TopUsersBy,
     TrackUsageBatchPayload,
     TrackUsagePayload,
     UnpricedModelType,
@@ -35,9 +34,8 @@ from modules.usage.types import (
     UsageEventType,
     UsageOrder,
     UsageTimeSeriesType,
-    UserActivityType,
-    UserUsageType,
 )
+from modules.usage.user_types import TopUsersBy, UserActivityType, UserUsageType
 from modules.usage.validation import MAX_BATCH_SIZE
 
 ExportFormatType = strawberry.enum(ExportFormat, name="ExportFormat")
