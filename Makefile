@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint schema migrate explain clean
+.PHONY: serve test lint schema migrate explain bench clean
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ schema: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/llm-usage migrate
+
+bench: $(STAMP)
+	$(BIN)/python bench/analytics.py
+	$(BIN)/python bench/export_memory.py
 
 explain: $(STAMP)
 	$(BIN)/python bench/explain_queries.py
