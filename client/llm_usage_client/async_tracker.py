@@ -5,71 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from llm_usage_client.queueing import (
     TRACK_BATCH,
-    ProviderHelpers,
-    Rejected,
-    Settings,
-    TrackerStats,
+    TrackerBase,
     backoff,
-    build_event,
     read_answer,
-    split,
+    settle,
 )
 
 
-class AsyncUsageTracker(ProviderHelpers):
-    def __init__(
-        self,
-        url: str,
-        api_key: str,
-        *,
-        workspace_id: str | None = None,
-        batch_size: int = 500,
-        flush_interval: float = 1.0,
-        max_queue: int = 100_000,
-        max_retry_seconds: float = 120.0,
-        on_error: Callable[[Rejected], None] | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        self.settings = Settings(
-            url=url,
-            api_key=api_key,
-            workspace_id=workspace_id,
-            batch_size=batch_size,
-            flush_interval=flush_interval,
-            max_queue=max_queue,
-            max_retry_seconds=max_retry_seconds,
-            on_error=on_error,
-            timeout=timeout,
-        )
-        self.queue: deque[dict[str, Any]] = deque()
+class AsyncUsageTracker(TrackerBase):
+    def __init__(self, url: str, api_key: str, **options: Any) -> None:
+        """The same options as UsageTracker."""
+        super().__init__(url, api_key, **options)
         self.wake = asyncio.Event()
         self.idle = asyncio.Event()
         self.idle.set()
-        self.flushing = 0
-        self.closing = False
         self.task: asyncio.Task[None] | None = None
-        self.http = httpx.AsyncClient(timeout=timeout, headers=self.settings.headers)
-
-    @property
-    def stats(self) -> TrackerStats:
-        return self.settings.stats
+        self.http = httpx.AsyncClient(timeout=self.settings.timeout, headers=self.settings.headers)
 
     def track(self, **fields: Any) -> bool:
-        try:
-            event = build_event(self.settings, fields)
-        except TypeError as error:
-            self.settings.report(Rejected(events=[dict(fields)], reason=str(error)))
-            return False
-        if self.closing or len(self.queue) >= self.settings.max_queue:
-            self.settings.stats.dropped_queue_full += 1
+        event = self._event(fields)
+        if event is None:
             return False
         self.queue.append(event)
         self.settings.stats.queued += 1
@@ -129,20 +90,7 @@ class AsyncUsageTracker(ProviderHelpers):
             except httpx.HTTPError as failure:
                 error = failure
             answer = read_answer(response, error)
-            if answer.rejected_indexes:
-                batch, bad = split(batch, answer.rejected_indexes)
-                self.settings.report(Rejected(events=bad, reason=answer.reason))
-                continue
-            if answer.permanent:
-                self.settings.report(Rejected(events=batch, reason=answer.reason))
-                return
-            if not answer.retry:
-                self.settings.stats.inserted += answer.inserted
-                self.settings.stats.duplicates += answer.duplicates
-                return
-            if loop.time() >= deadline:
-                self.settings.report(Rejected(events=batch, reason=f"gave up: {answer.reason}", permanent=False))
-                return
-            attempt += 1
-            self.settings.stats.retries += 1
-            await asyncio.sleep(min(backoff(attempt), max(0.0, deadline - loop.time())))
+            batch, wait = settle(self.settings, batch, answer, out_of_time=loop.time() >= deadline)
+            if wait:
+                attempt += 1
+                await asyncio.sleep(min(backoff(attempt), max(0.0, deadline - loop.time())))

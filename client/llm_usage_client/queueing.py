@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,6 +104,30 @@ class Settings:
                 log.exception("llm-usage: on_error callback failed")
 
 
+def settle(
+    settings: Settings, batch: list[dict[str, Any]], answer: Answer, *, out_of_time: bool
+) -> tuple[list[dict[str, Any]], bool]:
+    """What is left to send after an answer, and whether to wait before sending it: stored → nothing;
+    some rejected → the rest, at once; permanent → nothing (reported); retryable → the same batch after a
+    backoff, unless out of time (reported as failed)."""
+    if answer.rejected_indexes:
+        keep, bad = split(batch, answer.rejected_indexes)
+        settings.report(Rejected(events=bad, reason=answer.reason))
+        return keep, False
+    if answer.permanent:
+        settings.report(Rejected(events=batch, reason=answer.reason))
+        return [], False
+    if not answer.retry:
+        settings.stats.inserted += answer.inserted
+        settings.stats.duplicates += answer.duplicates
+        return [], False
+    if out_of_time:
+        settings.report(Rejected(events=batch, reason=f"gave up: {answer.reason}", permanent=False))
+        return [], False
+    settings.stats.retries += 1
+    return batch, True
+
+
 def build_event(settings: Settings, fields: Mapping[str, Any]) -> dict[str, Any]:
     """A TrackUsageInput from keyword arguments, with its idempotency key and time fixed now."""
     unknown = set(fields) - set(FIELDS)
@@ -165,11 +190,56 @@ def split(batch: list[dict[str, Any]], indexes: frozenset[int]) -> tuple[list[di
     return keep, bad
 
 
-class ProviderHelpers:
-    """track_openai / track_anthropic / track_gemini for both trackers (which provide `track`)."""
+class TrackerBase:
+    """What both trackers share: settings and stats, turning keyword arguments into a queued event, and the
+    provider helpers."""
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        *,
+        workspace_id: str | None = None,
+        batch_size: int = 500,
+        flush_interval: float = 1.0,
+        max_queue: int = 100_000,
+        max_retry_seconds: float = 120.0,
+        on_error: Callable[[Rejected], None] | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.settings = Settings(
+            url=url,
+            api_key=api_key,
+            workspace_id=workspace_id,
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+            max_queue=max_queue,
+            max_retry_seconds=max_retry_seconds,
+            on_error=on_error,
+            timeout=timeout,
+        )
+        self.queue: deque[dict[str, Any]] = deque()
+        self.flushing = 0
+        self.closing = False
+
+    @property
+    def stats(self) -> TrackerStats:
+        return self.settings.stats
 
     def track(self, **fields: Any) -> bool:
         raise NotImplementedError
+
+    def _event(self, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """The event to queue, or None when it must not be (reported or counted, never raised)."""
+        try:
+            event = build_event(self.settings, fields)
+        except TypeError as error:
+            self.settings.report(Rejected(events=[dict(fields)], reason=str(error)))
+            return None
+        if self.closing or len(self.queue) >= self.settings.max_queue:
+            self.settings.stats.dropped_queue_full += 1
+            return None
+        return event
 
     def track_openai(self, response: Any, **fields: Any) -> bool:
         """Track an OpenAI chat completion or response (or the chunks of a stream with usage)."""

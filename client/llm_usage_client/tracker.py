@@ -5,8 +5,7 @@ from __future__ import annotations
 import atexit
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,70 +13,34 @@ import httpx
 
 from llm_usage_client.queueing import (
     TRACK_BATCH,
-    ProviderHelpers,
-    Rejected,
-    Settings,
-    TrackerStats,
+    TrackerBase,
     backoff,
-    build_event,
     read_answer,
-    split,
+    settle,
 )
 from llm_usage_client.timing import TimedCall
 
 
-class UsageTracker(ProviderHelpers):
+class UsageTracker(TrackerBase):
     """Thread-safe. A full queue drops the newest events (counted in `stats.dropped_queue_full`): tracking
     never blocks or raises on the caller's request path."""
 
-    def __init__(
-        self,
-        url: str,
-        api_key: str,
-        *,
-        workspace_id: str | None = None,
-        batch_size: int = 500,
-        flush_interval: float = 1.0,
-        max_queue: int = 100_000,
-        max_retry_seconds: float = 120.0,
-        on_error: Callable[[Rejected], None] | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        self.settings = Settings(
-            url=url,
-            api_key=api_key,
-            workspace_id=workspace_id,
-            batch_size=batch_size,
-            flush_interval=flush_interval,
-            max_queue=max_queue,
-            max_retry_seconds=max_retry_seconds,
-            on_error=on_error,
-            timeout=timeout,
-        )
-        self.queue: deque[dict[str, Any]] = deque()
+    def __init__(self, url: str, api_key: str, **options: Any) -> None:
+        """Options: workspace_id, batch_size=500, flush_interval=1.0, max_queue=100_000,
+        max_retry_seconds=120.0, on_error, timeout=10.0."""
+        super().__init__(url, api_key, **options)
         self.condition = threading.Condition()
         self.in_flight = 0
-        self.flushing = 0
-        self.closing = False
-        self.http = httpx.Client(timeout=timeout, headers=self.settings.headers)
+        self.http = httpx.Client(timeout=self.settings.timeout, headers=self.settings.headers)
         self.thread = threading.Thread(target=self._run, name="llm-usage-tracker", daemon=True)
         self.thread.start()
         atexit.register(self.close)
 
-    @property
-    def stats(self) -> TrackerStats:
-        return self.settings.stats
-
     def track(self, **fields: Any) -> bool:
         """Queue one call (the fields of TrackUsageInput, in snake_case). False if it was not queued."""
-        try:
-            event = build_event(self.settings, fields)
-        except TypeError as error:
-            self.settings.report(Rejected(events=[dict(fields)], reason=str(error)))
-            return False
         with self.condition:
-            if self.closing or len(self.queue) >= self.settings.max_queue:
-                self.settings.stats.dropped_queue_full += 1
+            event = self._event(fields)
+            if event is None:
                 return False
             self.queue.append(event)
             self.settings.stats.queued += 1
@@ -162,20 +125,7 @@ class UsageTracker(ProviderHelpers):
             except httpx.HTTPError as failure:
                 error = failure
             answer = read_answer(response, error)
-            if answer.rejected_indexes:
-                batch, bad = split(batch, answer.rejected_indexes)
-                self.settings.report(Rejected(events=bad, reason=answer.reason))
-                continue
-            if answer.permanent:
-                self.settings.report(Rejected(events=batch, reason=answer.reason))
-                return
-            if not answer.retry:
-                self.settings.stats.inserted += answer.inserted
-                self.settings.stats.duplicates += answer.duplicates
-                return
-            if time.monotonic() >= deadline:
-                self.settings.report(Rejected(events=batch, reason=f"gave up: {answer.reason}", permanent=False))
-                return
-            attempt += 1
-            self.settings.stats.retries += 1
-            time.sleep(min(backoff(attempt), max(0.0, deadline - time.monotonic())))
+            batch, wait = settle(self.settings, batch, answer, out_of_time=time.monotonic() >= deadline)
+            if wait:
+                attempt += 1
+                time.sleep(min(backoff(attempt), max(0.0, deadline - time.monotonic())))
