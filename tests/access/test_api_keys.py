@@ -116,7 +116,8 @@ async def test_a_key_over_its_rate_limit_is_told_when_to_retry(gql, workspace):
     )
     assert created["createApiKey"]["apiKey"]["rateLimitPerSecond"] == 1.0
     slow = gql.as_key(created["createApiKey"]["secret"])
-    assert [await slow.execute(TRACK) for _ in range(2)]  # a burst of twice the rate passes
+    for _ in range(2):  # a burst of twice the rate passes
+        assert "errors" not in await slow.execute(TRACK)
     response = await slow.http.post("/graphql", json={"query": TRACK}, headers=slow.headers)
     [error] = response.json()["errors"]
     assert response.status_code == 429
