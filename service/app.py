@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,9 +16,12 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
+from modules.core.errors import LlmUsageError
+from modules.core.principal import Principal, Scope
 from service.container import ApplicationContainer
-from service.context import Context, build_context, provide
+from service.context import Context, authenticate, build_context, provide
 from service.export import export_endpoint
 from service.graphql import build_schema
 from service.limits import BodySizeLimit
@@ -39,8 +43,35 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return await build_context(self.container, request, response)
 
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        """Subscriptions need a READ key: `{"Authorization": "Bearer llmu_…"}` in connection_init (GraphiQL
+        sends its Headers tab there), or the upgrade request's own header. An optional `workspaceId` is
+        checked too. Refused keys close the socket with 4403 before any subscription starts."""
+        params = context.connection_params or {}
+        given = params.get("Authorization") or params.get("authorization")
+        principal = await authenticate(context.access, str(given)) if given else context.principal
+        reason = refusal(principal)
+        if reason is None and params.get("workspaceId"):
+            try:
+                await context.workspaces.authorize(
+                    principal, str(params["workspaceId"]), Scope.READ, field="workspaceId"
+                )
+            except LlmUsageError as error:
+                reason = error.extensions["code"]
+        if reason is not None:
+            raise ConnectionRejectionError({"code": reason})
+        context.principal = principal
+        return None
+
     async def render_graphql_ide(self, request: Request) -> Response:
         return FileResponse(GRAPHIQL_DIR / "index.html", media_type="text/html")
+
+
+def refusal(principal: Principal) -> str | None:
+    """Why a WebSocket connection may not subscribe, as an error code; None if it may."""
+    if principal.unauthenticated is not None:
+        return "UNAUTHENTICATED"
+    return None if principal.allows(Scope.READ) else "FORBIDDEN"
 
 
 def create_app(container: ApplicationContainer | None = None) -> Starlette:
@@ -76,9 +107,16 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await provide(container.init_resources())
+        background = []
+        if container.settings().webhooks_enabled:
+            dispatcher = await provide(container.budgets.dispatcher())
+            background.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
         try:
             yield
         finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await provide(container.shutdown_resources())
 
     app = Starlette(

@@ -21,6 +21,9 @@ class Settings:
     log_format: str = "text"  # LOG_FORMAT=json: one JSON object a line, with the request id
     max_event_age_days: int = 35
     rate_limit_per_second: float | None = 100.0  # per key and process, burst x2; a key's own setting wins
+    webhook_retry_base_seconds: float = 30.0  # retries after 30 s, 1 min, 2 min … (at most 1 h) for 24 h
+    webhook_poll_seconds: float = 5.0  # how often due retries are looked for (new alerts wake it at once)
+    webhooks_enabled: bool = True  # this process delivers webhooks (every process may: they share the work)
 
     @property
     def production(self) -> bool:
@@ -39,4 +42,7 @@ class Settings:
             log_format=env.get("LOG_FORMAT", "json" if env.get("LLM_USAGE_ENV") == "production" else "text").lower(),
             max_event_age_days=int(env.get("LLM_USAGE_MAX_EVENT_AGE_DAYS", "35")),
             rate_limit_per_second=float(env.get("LLM_USAGE_RATE_LIMIT", "100")) or None,
+            webhook_retry_base_seconds=float(env.get("LLM_USAGE_WEBHOOK_RETRY_BASE_SECONDS", "30")),
+            webhook_poll_seconds=float(env.get("LLM_USAGE_WEBHOOK_POLL_SECONDS", "5")),
+            webhooks_enabled=env.get("LLM_USAGE_WEBHOOKS", "on").lower() not in ("off", "0", "false"),
         )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from modules.access.container import AccessContainer
+from modules.budgets.container import BudgetsContainer
 from modules.providers.container import ProvidersContainer
 from modules.usage.container import UsageContainer
 from modules.users.container import UsersContainer
 from modules.workspaces.container import WorkspacesContainer
 from service.config import Settings
-from service.database import open_database
+from service.database import open_database, open_notifications
 from service.observability import Metrics
 
 
@@ -22,6 +23,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         database_url=settings.provided.database_url,
         data_dir=settings.provided.data_dir,
     )
+    notifications = providers.Resource(open_notifications, database=database)
     workspaces = providers.Container(WorkspacesContainer, database=database)
     access = providers.Container(
         AccessContainer,
@@ -31,6 +33,15 @@ class ApplicationContainer(containers.DeclarativeContainer):
     )
     users = providers.Container(UsersContainer, database=database, workspaces=workspaces.service)
     llm_providers = providers.Container(ProvidersContainer, database=database, workspaces=workspaces.service)
+    budgets = providers.Container(
+        BudgetsContainer,
+        database=database,
+        notifications=notifications,
+        workspaces=workspaces.service,
+        llm_providers=llm_providers.service,
+        webhook_retry_base_seconds=settings.provided.webhook_retry_base_seconds,
+        webhook_poll_seconds=settings.provided.webhook_poll_seconds,
+    )
     usage = providers.Container(
         UsageContainer,
         database=database,
@@ -39,4 +50,6 @@ class ApplicationContainer(containers.DeclarativeContainer):
         llm_providers=llm_providers.service,
         max_event_age_days=settings.provided.max_event_age_days,
         on_tracked=metrics.provided.tracked,
+        notifications=notifications,
+        stored_hooks=providers.List(budgets.accounting),
     )

@@ -13,9 +13,12 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from modules.access.service import AccessService
+from modules.budgets.records import BudgetAlert
+from modules.budgets.service import BudgetService
 from modules.core.principal import Principal
 from modules.providers.service import ProviderService
 from modules.usage.analytics import UsageAnalyticsService
+from modules.usage.live import UsageLive
 from modules.usage.records import UsageEvent
 from modules.usage.service import UsageService
 from modules.usage.session_service import SessionService
@@ -42,6 +45,10 @@ class Context:
     user_loader: DataLoader[tuple[UUID, str], User | None]
     sessions: SessionService
     session_events_loader: DataLoader[tuple[UUID, str], list[UsageEvent]]
+    live: UsageLive
+    budgets: BudgetService
+    budget_alerts_loader: DataLoader[UUID, list[BudgetAlert]]
+    connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload (strawberry sets it)
 
 
 async def provide(value: Any) -> Any:
@@ -49,11 +56,11 @@ async def provide(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-async def authenticate(access: AccessService, request: Request | WebSocket) -> Principal:
-    """The caller's principal; when the database cannot be reached to check the key, a principal whose every
-    check answers UNAVAILABLE (retryable), never UNAUTHENTICATED (which clients treat as final)."""
+async def authenticate(access: AccessService, authorization: str | None) -> Principal:
+    """The principal of an Authorization value; when the database cannot be reached to check the key, a
+    principal whose every check answers UNAVAILABLE (retryable), never UNAUTHENTICATED (clients treat it as final)."""
     try:
-        return await access.authenticate(request.headers.get("authorization"))
+        return await access.authenticate(authorization)
     except Exception as error:
         if database_unreachable(error):
             return Principal.unverifiable()
@@ -71,10 +78,11 @@ async def build_context(
         return [found.get(key) for key in keys]
 
     sessions = await provide(container.usage.sessions())
+    budgets = await provide(container.budgets.service())
     return Context(
         request=request,
         response=response,
-        principal=await authenticate(access, request),
+        principal=await authenticate(access, request.headers.get("authorization")),
         access=access,
         workspaces=await provide(container.workspaces.service()),
         users=users,
@@ -84,4 +92,7 @@ async def build_context(
         user_loader=DataLoader(load_fn=load_users),
         sessions=sessions,
         session_events_loader=DataLoader(load_fn=sessions.events_of),
+        live=await provide(container.usage.live()),
+        budgets=budgets,
+        budget_alerts_loader=DataLoader(load_fn=budgets.alerts_of),
     )

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from modules.core.database import Database
+from modules.core.notifications import Notifications
 from service.limits import CONNECT_TIMEOUT_S, POOL_TIMEOUT_S, STATEMENT_TIMEOUT_MS
 
 log = logging.getLogger(__name__)
@@ -64,3 +65,13 @@ async def open_database(database_url: str | None, data_dir: Path) -> AsyncIterat
         yield Database(engine=engine, session_factory=async_sessionmaker(engine, expire_on_commit=False))
     finally:
         await engine.dispose()
+
+
+async def open_notifications(database: Database) -> AsyncIterator[Notifications]:
+    """A Resource: the process's LISTEN connection (opened on first use) on the same server as the engine."""
+    url = database.engine.url.set(drivername="postgresql")
+    notifications = Notifications(url.render_as_string(hide_password=False))
+    try:
+        yield notifications
+    finally:
+        await notifications.close()

@@ -9,8 +9,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from modules.access.resolvers import AccessMutation, AccessQuery
+from modules.budgets.resolvers import BudgetMutation, BudgetQuery, BudgetSubscription
 from modules.core.scalars import SCALAR_MAP
 from modules.providers.resolvers import ProviderMutation, ProviderQuery
+from modules.usage.live_resolvers import UsageSubscription
 from modules.usage.resolvers import UsageMutation, UsageQuery
 from modules.usage.session_resolvers import SessionMutation, SessionQuery
 from modules.users.resolvers import UserMutation, UserQuery
@@ -21,11 +23,14 @@ from service.observability import Metrics
 from service.server_info import ServerQuery
 
 Query = merge_types(
-    "Query", (UsageQuery, SessionQuery, WorkspaceQuery, UserQuery, ProviderQuery, AccessQuery, ServerQuery)
+    "Query",
+    (UsageQuery, SessionQuery, WorkspaceQuery, UserQuery, ProviderQuery, AccessQuery, BudgetQuery, ServerQuery),
 )
 Mutation = merge_types(
-    "Mutation", (UsageMutation, SessionMutation, WorkspaceMutation, UserMutation, ProviderMutation, AccessMutation)
+    "Mutation",
+    (UsageMutation, SessionMutation, WorkspaceMutation, UserMutation, ProviderMutation, AccessMutation, BudgetMutation),
 )
+Subscription = merge_types("Subscription", (UsageSubscription, BudgetSubscription))
 
 
 class LlmUsageSchema(strawberry.Schema):
@@ -39,6 +44,7 @@ def build_schema(*, production: bool = False, metrics: Metrics | None = None) ->
     return LlmUsageSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=[*observed, *query_protection(production=production), ErrorCodes],
     )

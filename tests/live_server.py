@@ -3,6 +3,7 @@ test gets a workspace of its own, deleted afterwards), and keys for it."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -35,8 +36,9 @@ def free_port() -> int:
 class LiveServer:
     """uvicorn serving the real app; stop() and start() again on the same port, as a restart would."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, **settings: Any) -> None:
         self.database_url = database_url
+        self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server: uvicorn.Server | None = None
@@ -44,7 +46,7 @@ class LiveServer:
 
     def start(self) -> None:
         container = ApplicationContainer()
-        container.settings.override(providers.Object(Settings(database_url=self.database_url, max_event_age_days=3650)))
+        container.settings.override(providers.Object(Settings(database_url=self.database_url, max_event_age_days=3650, **self.settings)))
         config = uvicorn.Config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -53,6 +55,10 @@ class LiveServer:
         while not self.server.started:
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.02)
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
 
     def stop(self) -> None:
         assert self.server is not None and self.thread is not None
@@ -97,6 +103,32 @@ def live_server(engine: AsyncEngine) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+@dataclass
+class LiveWorkspace:
+    """A committed workspace with an ADMIN key and an INGEST + READ key."""
+
+    slug: str
+    id: str
+    admin_key: str
+    key: str
+
+
+@contextlib.asynccontextmanager
+async def live_workspace(engine: AsyncEngine) -> AsyncIterator[LiveWorkspace]:
+    container = ApplicationContainer()
+    container.database.override(providers.Object(Database(engine=engine, session_factory=async_sessionmaker(engine))))
+    slug = f"live-{uuid.uuid4().hex[:8]}"
+    workspace = await (await provide(container.workspaces.service())).create(Principal.system(), name=slug, slug=slug)
+    access = await provide(container.access.service())
+    admin = await access.create(Principal.system(), workspace_ref=slug, name="admin", scopes=[Scope.ADMIN])
+    caller = await access.create(Principal.system(), workspace_ref=slug, name="app", scopes=[Scope.INGEST, Scope.READ])
+    try:
+        yield LiveWorkspace(slug=slug, id=str(workspace.id), admin_key=admin.secret, key=caller.secret)
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM workspaces WHERE slug = :slug"), {"slug": slug})
 
 
 @pytest.fixture

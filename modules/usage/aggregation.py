@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, select, text
@@ -66,6 +67,11 @@ class UsageAggregates:
         statement = select(func.min(Event.occurred_at), func.max(Event.occurred_at)).where(*filter_conditions(spec))
         first, last = (await session.execute(statement)).one()
         return first, last
+
+    async def cost(self, session: AsyncSession, spec: UsageFilterSpec) -> Decimal:
+        """The summed cost of the filtered events (unpriced ones add nothing)."""
+        statement = select(func.coalesce(func.sum(Event.cost_usd), 0)).where(*filter_conditions(spec))
+        return Decimal((await session.execute(statement)).scalar_one())
 
     async def count(self, session: AsyncSession, spec: UsageFilterSpec) -> int:
         statement = select(func.count()).select_from(Event).where(*filter_conditions(spec))

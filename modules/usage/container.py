@@ -6,10 +6,12 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from modules.core.database import Database
+from modules.core.notifications import Notifications
 from modules.providers.service import ProviderService
 from modules.usage.aggregation import UsageAggregates
 from modules.usage.analytics import UsageAnalyticsService
 from modules.usage.grouping import UsageGrouping
+from modules.usage.live import UsageLive, UsagePublisher
 from modules.usage.repository import UsageRepository
 from modules.usage.service import UsageService
 from modules.usage.session_service import SessionService
@@ -26,6 +28,9 @@ class UsageContainer(containers.DeclarativeContainer):
     llm_providers = providers.Dependency(instance_of=ProviderService)
     max_event_age_days = providers.Dependency(instance_of=int, default=35)
     on_tracked = providers.Dependency(default=None)  # an observer of tracked events (metrics)
+    notifications = providers.Dependency(instance_of=Notifications)
+    stored_hooks = providers.Dependency(default=())  # run in the insert transaction (budgets)
+    publisher = providers.Singleton(UsagePublisher)
     repository = providers.Singleton(UsageRepository)
     aggregates = providers.Singleton(UsageAggregates)
     grouping = providers.Singleton(UsageGrouping)
@@ -53,4 +58,14 @@ class UsageContainer(containers.DeclarativeContainer):
         providers=llm_providers,
         max_event_age_days=max_event_age_days,
         on_tracked=on_tracked,
+        publisher=publisher,
+        stored_hooks=stored_hooks,
+    )
+    live = providers.Factory(
+        UsageLive,
+        database=database,
+        repository=repository,
+        workspaces=workspaces,
+        sessions=sessions,
+        notifications=notifications,
     )

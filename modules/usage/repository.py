@@ -102,6 +102,15 @@ class UsageRepository:
         result = await session.execute(statement)
         return [event_from_mapping(row) for row in result.mappings()]
 
+    async def by_ids(self, session: AsyncSession, ids: Sequence[int], spec: UsageFilterSpec) -> list[UsageEvent]:
+        """The events among `ids` that match the filter, in id order."""
+        statement = (
+            select(*[getattr(UsageEventRow, c) for c in EVENT_COLUMNS])
+            .where(UsageEventRow.id.in_(list(ids)), *filter_conditions(spec))
+            .order_by(UsageEventRow.id)
+        )
+        return [event_from_mapping(row) for row in (await session.execute(statement)).mappings()]
+
     def page_statement(self, spec: UsageFilterSpec, *, before: tuple[datetime, int] | None, limit: int) -> Select[Any]:
         statement: Select[Any] = select(*[getattr(UsageEventRow, c) for c in EVENT_COLUMNS]).where(
             *filter_conditions(spec)

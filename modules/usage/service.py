@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 from uuid import UUID, uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Problem
@@ -29,6 +32,13 @@ from modules.workspaces.service import Workspace, WorkspaceService, parse_uuid
 RECOST_CHUNK = 1000
 
 
+class StoredEventsHook(Protocol):
+    """Runs inside the transaction that stores a batch, with the events stored now (not the duplicates):
+    what it writes commits or rolls back with them. Budgets and the live stream plug in here."""
+
+    async def on_stored(self, session: AsyncSession, events: Sequence[UsageEvent]) -> None: ...
+
+
 class UsageService:
     def __init__(
         self,
@@ -40,8 +50,11 @@ class UsageService:
         providers: ProviderService,
         max_event_age_days: int = 35,
         on_tracked: Callable[..., None] | None = None,
+        publisher: StoredEventsHook | None = None,
+        stored_hooks: Sequence[StoredEventsHook] = (),
     ) -> None:
         self.on_tracked = on_tracked
+        self.stored_hooks = [*([publisher] if publisher else []), *stored_hooks]
         self.max_event_age = timedelta(days=max_event_age_days)
         self.database = database
         self.repository = repository
@@ -85,6 +98,9 @@ class UsageService:
             ]
             found_earlier = await self.repository.find_by_request_ids(session, earlier)
             await self.users.register_seen(session, {(e.workspace_id, e.user_id) for e in stored if e.user_id})
+            if stored:
+                for hook in self.stored_hooks:
+                    await hook.on_stored(session, stored)
         by_key = {(e.workspace_id, e.request_id): e for e in [*stored, *found_earlier]}
         results, claimed = [], set()
         for event in events:

@@ -61,6 +61,10 @@ class SessionService:
                 found.update({(workspace_id, s): e for s, e in events.items()})
         return [found.get(key, []) for key in keys]
 
+    async def summaries(self, workspace_id: UUID, session_ids: Sequence[str]) -> list[SessionSummary]:
+        """Sessions as they are now, for the live stream (its caller was authorized for the workspace)."""
+        return [await self._summary(workspace_id, s) for s in session_ids]
+
     async def _summary(self, workspace_id: UUID, session_id: str) -> SessionSummary:
         spec = UsageFilterSpec(workspace_id=workspace_id, session_id=session_id)
         async with self.database.session_factory() as session:

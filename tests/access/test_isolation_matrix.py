@@ -17,6 +17,7 @@ from service.graphql import build_schema
 from tests.conftest import create_key
 
 ANY = "any authenticated caller"
+INGEST_OR_READ = "an INGEST or READ key"
 INSTANCE = "an instance ADMIN key"
 
 
@@ -25,6 +26,7 @@ class Operation:
     needs: Scope | str
     document: Callable[[str, dict[str, str]], str]  # (target workspace slug, ids) → GraphQL document
     targeted: bool = True  # False: the operation names no workspace, so own and other are the same call
+    fresh: bool = False  # True: each cell gets new target ids (the operation consumes its target)
 
 
 def unique() -> str:
@@ -84,7 +86,28 @@ OPERATIONS: dict[str, Operation] = {
     "providers": Operation(ANY, lambda w, _: "{ providers { id } }", targeted=False),
     "models": Operation(ANY, lambda w, _: '{ models(provider: "openai", search: "4o") { id } }', targeted=False),
     "serverInfo": Operation(ANY, lambda w, _: "{ serverInfo { version catalogueVersion } }", targeted=False),
+    "budgets": Operation(Scope.READ, lambda w, _: f'{{ budgets(workspaceId: "{w}") {{ id spentUsd alerts {{ id }} }} }}'),
+    "budget": Operation(Scope.READ, lambda w, ids: f'{{ budget(id: "{ids["budget:" + w]}") {{ id percentUsed }} }}'),
+    "budgetStatus": Operation(
+        INGEST_OR_READ, lambda w, _: f'{{ budgetStatus(workspaceId: "{w}", userId: "u") {{ exceeded }} }}'
+    ),
+    "webhookDeliveries": Operation(
+        Scope.READ, lambda w, ids: f'{{ webhookDeliveries(budgetId: "{ids["budget:" + w]}") {{ id }} }}'
+    ),
     # mutations
+    "createBudget": Operation(
+        Scope.ADMIN,
+        lambda w, _: (
+            f'mutation {{ createBudget(input: {{workspaceId: "{w}", name: "{unique()}", limitUsd: "5"}}) {{ webhookSecret }} }}'
+        ),
+    ),
+    "updateBudget": Operation(
+        Scope.ADMIN,
+        lambda w, ids: f'mutation {{ updateBudget(id: "{ids["budget:" + w]}", input: {{paused: true}}) {{ paused }} }}',
+    ),
+    "deleteBudget": Operation(
+        Scope.ADMIN, lambda w, ids: f'mutation {{ deleteBudget(id: "{ids["budget:" + w]}") }}', fresh=True
+    ),
     "trackUsage": Operation(
         Scope.INGEST, lambda w, _: f"mutation {{ trackUsage(input: {{{TRACK.format(w=w)}}}) {{ duplicate }} }}"
     ),
@@ -139,7 +162,9 @@ def expected(operation: Operation, caller: str, target: str) -> str | None:
     if operation.needs == INSTANCE:
         return "FORBIDDEN"
     scope = Scope(caller)
-    allowed = scope == Scope.ADMIN or scope == operation.needs
+    allowed = scope in (Scope.ADMIN, operation.needs) or (
+        operation.needs == INGEST_OR_READ and scope in (Scope.INGEST, Scope.READ)
+    )
     own = target == "acme" or not operation.targeted
     return None if allowed and own else "FORBIDDEN"
 
@@ -184,15 +209,29 @@ async def target_keys(gql, callers) -> dict[str, str]:
             f'mutation {{ createApiKey(input: {{workspaceId: "{slug}", name: "target", scopes: [READ]}}) {{ apiKey {{ id }} }} }}'
         )
         ids[slug] = created["createApiKey"]["apiKey"]["id"]
+    return {**ids, **await new_budgets(gql)}
+
+
+async def new_budgets(gql) -> dict[str, str]:
+    """A budget of each workspace, under "budget:<slug>"."""
+    ids = {}
+    for slug in ("acme", "beta"):
+        created = await gql.data(
+            f'mutation {{ createBudget(input: {{workspaceId: "{slug}", name: "{unique()}", limitUsd: "10"}}) '
+            "{ budget { id } } }"
+        )
+        ids[f"budget:{slug}"] = created["createBudget"]["budget"]["id"]
     return ids
 
 
 @pytest.mark.parametrize("name", sorted(OPERATIONS))
-async def test_every_cell_of_the_matrix(client, callers, target_keys, name):
+async def test_every_cell_of_the_matrix(client, gql, callers, target_keys, name):
     operation = OPERATIONS[name]
     failures = []
     for caller, header in callers.items():
         for target in ("acme", "beta"):
+            if operation.fresh:
+                target_keys = {**target_keys, **await new_budgets(gql)}
             headers = {"Authorization": header} if header else {}
             response = await client.post(
                 "/graphql", json={"query": operation.document(target, target_keys)}, headers=headers

@@ -1,0 +1,45 @@
+"""BudgetsContainer: imports the database, the notifications bus, WorkspaceService and ProviderService;
+exports BudgetService, the accounting hook usage runs in its insert transaction, and the webhook dispatcher."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from modules.budgets.accounting import BudgetAccounting
+from modules.budgets.dispatcher import WebhookDispatcher
+from modules.budgets.repository import BudgetRepository
+from modules.budgets.service import BudgetService
+from modules.core.database import Database
+from modules.core.notifications import Notifications
+from modules.providers.service import ProviderService
+from modules.usage.aggregation import UsageAggregates
+from modules.workspaces.service import WorkspaceService
+
+
+class BudgetsContainer(containers.DeclarativeContainer):
+    database = providers.Dependency(instance_of=Database)
+    notifications = providers.Dependency(instance_of=Notifications)
+    workspaces = providers.Dependency(instance_of=WorkspaceService)
+    llm_providers = providers.Dependency(instance_of=ProviderService)
+    webhook_retry_base_seconds = providers.Dependency(instance_of=float, default=30.0)
+    webhook_poll_seconds = providers.Dependency(instance_of=float, default=5.0)
+    repository = providers.Singleton(BudgetRepository)
+    aggregates = providers.Singleton(UsageAggregates)
+    accounting = providers.Singleton(BudgetAccounting, repository=repository, aggregates=aggregates)
+    service = providers.Factory(
+        BudgetService,
+        database=database,
+        repository=repository,
+        aggregates=aggregates,
+        workspaces=workspaces,
+        providers=llm_providers,
+        notifications=notifications,
+    )
+    dispatcher = providers.Singleton(
+        WebhookDispatcher,
+        database=database,
+        repository=repository,
+        notifications=notifications,
+        retry_base_seconds=webhook_retry_base_seconds,
+        poll_seconds=webhook_poll_seconds,
+    )
