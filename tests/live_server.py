@@ -46,7 +46,9 @@ class LiveServer:
 
     def start(self) -> None:
         container = ApplicationContainer()
-        container.settings.override(providers.Object(Settings(database_url=self.database_url, max_event_age_days=3650, **self.settings)))
+        container.settings.override(
+            providers.Object(Settings(database_url=self.database_url, max_event_age_days=3650, **self.settings))
+        )
         config = uvicorn.Config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

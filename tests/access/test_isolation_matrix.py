@@ -86,7 +86,9 @@ OPERATIONS: dict[str, Operation] = {
     "providers": Operation(ANY, lambda w, _: "{ providers { id } }", targeted=False),
     "models": Operation(ANY, lambda w, _: '{ models(provider: "openai", search: "4o") { id } }', targeted=False),
     "serverInfo": Operation(ANY, lambda w, _: "{ serverInfo { version catalogueVersion } }", targeted=False),
-    "budgets": Operation(Scope.READ, lambda w, _: f'{{ budgets(workspaceId: "{w}") {{ id spentUsd alerts {{ id }} }} }}'),
+    "budgets": Operation(
+        Scope.READ, lambda w, _: f'{{ budgets(workspaceId: "{w}") {{ id spentUsd alerts {{ id }} }} }}'
+    ),
     "budget": Operation(Scope.READ, lambda w, ids: f'{{ budget(id: "{ids["budget:" + w]}") {{ id percentUsed }} }}'),
     "budgetStatus": Operation(
         INGEST_OR_READ, lambda w, _: f'{{ budgetStatus(workspaceId: "{w}", userId: "u") {{ exceeded }} }}'
