@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from modules.core.errors import LlmUsageError
 from modules.core.principal import Principal, Scope
@@ -43,7 +44,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return await build_context(self.container, request, response)
 
-    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Subscriptions need a READ key: `{"Authorization": "Bearer llmu_…"}` in connection_init (GraphiQL
         sends its Headers tab there), or the upgrade request's own header. An optional `workspaceId` is
         checked too. Refused keys close the socket with 4403 before any subscription starts."""
@@ -61,7 +62,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if reason is not None:
             raise ConnectionRejectionError({"code": reason})
         context.principal = principal
-        return None
+        return UNSET
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return FileResponse(GRAPHIQL_DIR / "index.html", media_type="text/html")

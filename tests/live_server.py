@@ -117,10 +117,16 @@ class LiveWorkspace:
     key: str
 
 
-@contextlib.asynccontextmanager
-async def live_workspace(engine: AsyncEngine) -> AsyncIterator[LiveWorkspace]:
+def committed_container(engine: AsyncEngine) -> ApplicationContainer:
+    """A container whose writes commit (for data a live server must see)."""
     container = ApplicationContainer()
     container.database.override(providers.Object(Database(engine=engine, session_factory=async_sessionmaker(engine))))
+    return container
+
+
+@contextlib.asynccontextmanager
+async def live_workspace(engine: AsyncEngine) -> AsyncIterator[LiveWorkspace]:
+    container = committed_container(engine)
     slug = f"live-{uuid.uuid4().hex[:8]}"
     workspace = await (await provide(container.workspaces.service())).create(Principal.system(), name=slug, slug=slug)
     access = await provide(container.access.service())
