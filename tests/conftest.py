@@ -139,3 +139,4 @@ async def workspace(gql: GraphQLClient) -> dict[str, str]:
 
 
 from tests.live_server import live_server, tenant  # noqa: E402, F401  (fixtures: a real server on a loopback port)
+from tests.webhook_receiver import receiver  # noqa: E402, F401  (fixture: a loopback webhook receiver)

@@ -33,7 +33,7 @@ def receiver() -> Iterator[WebhookReceiver]:
     found: list[WebhookReceiver] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"])).decode()
             target = found[0]
             status = target.answer()

@@ -13,7 +13,7 @@ import pytest
 
 from modules.budgets.webhooks import sign
 from tests.live_server import LiveServer, LiveWorkspace, live_workspace
-from tests.webhook_receiver import WebhookReceiver, receiver  # noqa: F401 (fixture)
+from tests.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture

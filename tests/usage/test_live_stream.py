@@ -136,16 +136,17 @@ async def test_a_batch_reaches_the_subscriber_whole_and_sessions_are_pushed(pair
     await events.close()
 
 
+def create_budget(server: LiveServer, ws: LiveWorkspace) -> str:
+    query = f'mutation {{ createBudget(input: {{workspaceId: "{ws.slug}", name: "B", limitUsd: "1000"}}) {{ budget {{ id }} }} }}'
+    response = httpx.post(
+        f"{server.url}/graphql", json={"query": query}, headers={"Authorization": f"Bearer {ws.admin_key}"}
+    )
+    return response.json()["data"]["createBudget"]["budget"]["id"]
+
+
 async def test_budget_alerts_are_pushed_to_subscribers(pair, acme):
     a, b = pair
-    response = httpx.post(
-        f"{a.url}/graphql",
-        json={
-            "query": f'mutation {{ createBudget(input: {{workspaceId: "{acme.slug}", name: "B", limitUsd: "1000"}}) {{ budget {{ id }} }} }}'
-        },
-        headers={"Authorization": f"Bearer {acme.admin_key}"},
-    )
-    budget_id = response.json()["data"]["createBudget"]["budget"]["id"]
+    budget_id = create_budget(a, acme)
     alerts = await open_socket(b, {"Authorization": f"Bearer {acme.key}"})
     await subscribe(
         alerts, f'subscription {{ budgetAlerts(workspaceId: "{acme.slug}") {{ budgetId thresholdPercent spentUsd }} }}'
