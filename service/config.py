@@ -13,6 +13,7 @@ class Settings:
     """DATABASE_URL unset: an embedded PostgreSQL is started in LLM_USAGE_DATA_DIR/postgres."""
 
     database_url: str | None = None
+    database_read_url: str | None = None  # a streaming replica for analytics; unset: the primary serves them
     data_dir: Path = Path(".data")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -34,6 +35,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         return cls(
             database_url=env.get("DATABASE_URL") or None,
+            database_read_url=env.get("DATABASE_READ_URL") or None,
             data_dir=Path(env.get("LLM_USAGE_DATA_DIR", ".data")),
             host=env.get("HOST", "127.0.0.1"),
             port=int(env.get("PORT", "8000")),

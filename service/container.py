@@ -11,7 +11,7 @@ from modules.usage.container import UsageContainer
 from modules.users.container import UsersContainer
 from modules.workspaces.container import WorkspacesContainer
 from service.config import Settings
-from service.database import open_database, open_notifications
+from service.database import open_database, open_notifications, open_read_database
 from service.observability import Metrics
 
 
@@ -22,6 +22,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
         open_database,
         database_url=settings.provided.database_url,
         data_dir=settings.provided.data_dir,
+    )
+    read_database = providers.Resource(
+        open_read_database, read_url=settings.provided.database_read_url, primary=database
     )
     notifications = providers.Resource(open_notifications, database=database)
     workspaces = providers.Container(WorkspacesContainer, database=database)
@@ -45,6 +48,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
     usage = providers.Container(
         UsageContainer,
         database=database,
+        read_database=read_database,
         workspaces=workspaces.service,
         users=users.service,
         llm_providers=llm_providers.service,

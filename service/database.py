@@ -49,7 +49,26 @@ async def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
 
 async def open_database(database_url: str | None, data_dir: Path) -> AsyncIterator[Database]:
     """A dependency-injector Resource: the engine is disposed when the container shuts down."""
-    url = await resolve_database_url(database_url, data_dir)
+    database = connect(await resolve_database_url(database_url, data_dir))
+    try:
+        yield database
+    finally:
+        await database.engine.dispose()
+
+
+async def open_read_database(read_url: str | None, primary: Database) -> AsyncIterator[Database]:
+    """Where analytics read: DATABASE_READ_URL (a streaming replica) when set, else the primary itself."""
+    if not read_url:
+        yield primary
+        return
+    database = connect(asyncpg_url(read_url))
+    try:
+        yield database
+    finally:
+        await database.engine.dispose()
+
+
+def connect(url: str) -> Database:
     engine = create_async_engine(
         url,
         pool_size=10,
@@ -61,10 +80,7 @@ async def open_database(database_url: str | None, data_dir: Path) -> AsyncIterat
             "server_settings": {"statement_timeout": str(STATEMENT_TIMEOUT_MS)},
         },
     )
-    try:
-        yield Database(engine=engine, session_factory=async_sessionmaker(engine, expire_on_commit=False))
-    finally:
-        await engine.dispose()
+    return Database(engine=engine, session_factory=async_sessionmaker(engine, expire_on_commit=False))
 
 
 async def open_notifications(database: Database) -> AsyncIterator[Notifications]:

@@ -23,6 +23,7 @@ from modules.workspaces.service import WorkspaceService
 
 class UsageContainer(containers.DeclarativeContainer):
     database = providers.Dependency(instance_of=Database)
+    read_database = providers.Dependency(instance_of=Database)  # analytics: a replica, or the primary
     workspaces = providers.Dependency(instance_of=WorkspaceService)
     users = providers.Dependency(instance_of=UserService)
     llm_providers = providers.Dependency(instance_of=ProviderService)
@@ -41,7 +42,7 @@ class UsageContainer(containers.DeclarativeContainer):
     time_buckets = providers.Singleton(UsageTimeSeries)
     analytics = providers.Factory(
         UsageAnalyticsService,
-        database=database,
+        database=read_database,
         repository=repository,
         aggregates=aggregates,
         grouping=grouping,
