@@ -44,6 +44,7 @@ BATCH = 1000
 BATCH_CLIENTS = 4
 SINGLE_CLIENTS = 32
 PORT = int(os.environ.get("BENCH_PORT", "8767"))
+PROFILE = os.environ.get("BENCH_PROFILE")
 MODELS = [
     ("openai", "gpt-4o"),
     ("openai", "gpt-4o-mini"),
@@ -136,12 +137,17 @@ async def prepare(url: str) -> tuple[str, str, str]:
 
 
 async def run(dsn: str, key: str, workspace_id: str) -> None:
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(PORT)]
+    if PROFILE:  # BENCH_PROFILE=out.txt: the server runs under py-spy (collapsed stacks, GIL and idle excluded)
+        command = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", PROFILE, "--", *command]
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(PORT)],
+        command,
         env={**os.environ, "DATABASE_URL": dsn, "LOG_LEVEL": "warning", "LLM_USAGE_RATE_LIMIT": "0"},
         stdout=subprocess.DEVNULL,
     )
-    rss = PeakRss(psutil.Process(server.pid))
+    await asyncio.sleep(1)
+    process = psutil.Process(server.pid)
+    rss = PeakRss(process.children()[0] if PROFILE and process.children() else process)
     rng = random.Random(11)
     now = datetime.now(UTC)
     try:
@@ -216,8 +222,10 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
             f"   peak RSS {rss.peak / 1e6:.0f} MB"
         )
     finally:
-        server.terminate()
-        server.wait(20)
+        for child in psutil.Process(server.pid).children(recursive=True) if PROFILE else []:
+            child.send_signal(subprocess.signal.SIGINT)
+        server.terminate() if not PROFILE else None
+        server.wait(60)
 
 
 def main() -> None:

@@ -25,13 +25,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as create_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -55,15 +55,19 @@ class PageSizeRule(ValidationRule):
             self.report_error(GraphQLError(f"{node.name.value} may be at most {cap}", node))
 
 
+# Built once: QueryDepthLimiter and MaxAliasesLimiter make a new rule class per instance, and strawberry makes
+# an instance per request, so the validation cache (keyed by the rules) never hit (16% of the server's CPU).
+DEPTH_RULE = create_depth_rule(MAX_DEPTH, None, None)
+ALIASES_RULE = create_aliases_rule(MAX_ALIASES)
+
+
 def query_protection(*, production: bool) -> list[Callable[[], SchemaExtension]]:
     """Extension factories (strawberry builds one of each per request)."""
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
         partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-        partial(AddValidationRules, [PageSizeRule]),
+        partial(AddValidationRules, [DEPTH_RULE, ALIASES_RULE, PageSizeRule]),
     ]
     if production:
         extensions.append(DisableIntrospection)
