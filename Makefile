@@ -29,6 +29,7 @@ migrate: $(STAMP)
 	$(BIN)/llm-usage migrate
 
 bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/export_memory.py
 

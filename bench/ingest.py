@@ -45,6 +45,7 @@ BATCH_CLIENTS = 4
 SINGLE_CLIENTS = 32
 PORT = int(os.environ.get("BENCH_PORT", "8767"))
 PROFILE = os.environ.get("BENCH_PROFILE")
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 MODELS = [
     ("openai", "gpt-4o"),
     ("openai", "gpt-4o-mini"),
@@ -112,14 +113,20 @@ COPY_COLUMNS = [
 
 
 class PeakRss:
+    """The largest RSS of any one server process (the workers, with several)."""
+
     def __init__(self, process: psutil.Process) -> None:
         self.process = process
         self.peak = 0
 
+    def largest(self) -> int:
+        processes = [self.process, *self.process.children(recursive=True)]
+        return max(p.memory_info().rss for p in processes)
+
     async def watch(self, work: Awaitable[Any]) -> Any:
         task = asyncio.ensure_future(work)
         while not task.done():
-            self.peak = max(self.peak, self.process.memory_info().rss)
+            self.peak = max(self.peak, self.largest())
             await asyncio.sleep(0.05)
         return task.result()
 
@@ -137,7 +144,7 @@ async def prepare(url: str) -> tuple[str, str, str]:
 
 
 async def run(dsn: str, key: str, workspace_id: str) -> None:
-    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(PORT)]
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(PORT), "--workers", str(WORKERS)]
     if PROFILE:  # BENCH_PROFILE=out.txt: the server runs under py-spy (collapsed stacks, GIL and idle excluded)
         command = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", PROFILE, "--", *command]
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
@@ -147,7 +154,7 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
     )
     await asyncio.sleep(1)
     process = psutil.Process(server.pid)
-    rss = PeakRss(process.children()[0] if PROFILE and process.children() else process)
+    rss = PeakRss(process)
     rng = random.Random(11)
     now = datetime.now(UTC)
     try:
@@ -209,7 +216,7 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
             p50, p99 = statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.99) - 1] * 1000
 
         print(
-            f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; {len(records):,} events a phase"
+            f"server: {WORKERS} process(es); machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; {len(records):,} events a phase"
         )
         print(
             f"trackUsageBatch (HTTP, {BATCH_CLIENTS} clients x {BATCH}): {http_rate:9,.0f} events/s   peak RSS {batch_peak / 1e6:.0f} MB"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -67,7 +68,8 @@ async def prepare(settings: Settings, graphql_url: str) -> str | None:
     return await with_container(bootstrap)
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """One process per worker (each with its own pool; LISTEN/NOTIFY carries the live stream between them)."""
     import uvicorn
 
     from service.app import create_app
@@ -80,7 +82,9 @@ def serve(settings: Settings, host: str, port: int) -> None:
         print(message, flush=True)
     print(f"llm-usage: GraphiQL and the API at {graphql_url}", flush=True)
     uvicorn.run(
-        create_app(),
+        "service.app:create_app" if workers > 1 else create_app(),
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         log_level=settings.log_level,
@@ -116,6 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser = commands.add_parser("serve", help="apply migrations and serve the API with GraphiQL")
     serve_parser.add_argument("--host", default=settings.host)
     serve_parser.add_argument("--port", type=int, default=settings.port)
+    serve_parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")), help="server processes"
+    )
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("schema", help="print the GraphQL SDL")
     workspace_parser = commands.add_parser("create-workspace", help="create a workspace")
@@ -131,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(settings.log_level, as_json=settings.log_format == "json")
 
     if args.command == "serve":
-        serve(settings, args.host, args.port)
+        serve(settings, args.host, args.port, args.workers)
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
         print("llm-usage: migrations applied.")
