@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import time
-from dataclasses import dataclass, field
 
+from modules.core.cache import TtlCache
 from modules.core.principal import Principal
 
 KEY_PREFIX = "llmu_"
@@ -24,29 +23,6 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-@dataclass
-class PrincipalCache:
+class PrincipalCache(TtlCache[str, Principal]):
     """Key hash → principal for `ttl` seconds, so a busy client costs one key lookup per interval.
     Revoking a key evicts it here at once; other processes drop it within `ttl`."""
-
-    ttl: float = 5.0
-    max_entries: int = 10_000
-    entries: dict[str, tuple[Principal, float]] = field(default_factory=dict)
-
-    def get(self, key_hash: str) -> Principal | None:
-        found = self.entries.get(key_hash)
-        if found is None:
-            return None
-        principal, expires = found
-        if expires < time.monotonic():
-            self.entries.pop(key_hash, None)
-            return None
-        return principal
-
-    def put(self, key_hash: str, principal: Principal) -> None:
-        if len(self.entries) >= self.max_entries:
-            self.entries.clear()
-        self.entries[key_hash] = (principal, time.monotonic() + self.ttl)
-
-    def evict(self, key_hash: str) -> None:
-        self.entries.pop(key_hash, None)

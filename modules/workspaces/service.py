@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection
 from uuid import UUID
 
+from modules.core.cache import TtlCache
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Conflict, Forbidden, NotFound, Problem
 from modules.core.principal import Principal, Scope
@@ -25,9 +26,12 @@ def parse_uuid(text: str) -> UUID | None:
 class WorkspaceService:
     """A `workspaceId` argument may be the workspace's UUID or its slug (slugs never look like UUIDs)."""
 
-    def __init__(self, *, database: Database, repository: WorkspaceRepository) -> None:
+    def __init__(
+        self, *, database: Database, repository: WorkspaceRepository, cache: TtlCache[str, Workspace] | None = None
+    ) -> None:
         self.database = database
         self.repository = repository
+        self.cache = cache if cache is not None else TtlCache()
 
     async def create(self, principal: Principal, *, name: str, slug: str) -> Workspace:
         principal.require(Scope.ADMIN)
@@ -89,12 +93,18 @@ class WorkspaceService:
 
     async def resolve(self, references: Collection[str]) -> dict[str, Workspace]:
         """Each reference (UUID or slug) that names a workspace, mapped to it; unknown ones are left out."""
-        ids = {ref: uuid for ref in references if (uuid := parse_uuid(ref)) is not None}
-        slugs = {ref for ref in references if ref not in ids}
+        found = {ref: hit for ref in references if (hit := self.cache.get(ref)) is not None}
+        missing = [ref for ref in references if ref not in found]
+        if not missing:
+            return found
+        ids = {ref: uuid for ref in missing if (uuid := parse_uuid(ref)) is not None}
+        slugs = {ref for ref in missing if ref not in ids}
         async with self.database.session_factory() as session:
             workspaces = await self.repository.find(session, ids=set(ids.values()), slugs=slugs)
         by_id = {w.id: w for w in workspaces}
         by_slug = {w.slug: w for w in workspaces}
-        found = {ref: by_id[uuid] for ref, uuid in ids.items() if uuid in by_id}
-        found.update({ref: by_slug[ref] for ref in slugs if ref in by_slug})
-        return found
+        looked_up = {ref: by_id[uuid] for ref, uuid in ids.items() if uuid in by_id}
+        looked_up.update({ref: by_slug[ref] for ref in slugs if ref in by_slug})
+        for ref, workspace in looked_up.items():
+            self.cache.put(ref, workspace)  # only found ones: a workspace created now is seen at once
+        return {**found, **looked_up}
