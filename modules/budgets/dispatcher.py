@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -23,6 +22,7 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 20
 LEASE = timedelta(seconds=60)  # a claimed attempt not recorded within this is retried by anyone
 ATTEMPT_TIMEOUT_S = 10.0
+LISTEN_RETRY_S = 60.0
 
 
 class WebhookDispatcher:
@@ -42,25 +42,28 @@ class WebhookDispatcher:
         self.poll_seconds = poll_seconds
 
     async def run(self) -> None:
-        """Until cancelled; a failing database only delays deliveries."""
-        async with httpx.AsyncClient(timeout=ATTEMPT_TIMEOUT_S) as http, self._wakeups() as wakeups:
+        """Until cancelled. Without a LISTEN connection (database down) it polls, and tries to listen again
+        a minute later; a failing attempt or database only delays deliveries."""
+        async with httpx.AsyncClient(timeout=ATTEMPT_TIMEOUT_S) as http:
             while True:
                 try:
-                    if await self.dispatch_due(http):
-                        continue
+                    async with self.notifications.subscribe(ALERTS_CHANNEL) as wakeups:
+                        await self._drain(http, wakeups, for_seconds=None)
                 except Exception:
-                    log.exception("webhook dispatch failed; retrying")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wakeups.get(), self.poll_seconds)
+                    log.warning("cannot LISTEN for alerts; polling every %s s", self.poll_seconds, exc_info=True)
+                    await self._drain(http, asyncio.Queue(), for_seconds=LISTEN_RETRY_S)
 
-    @contextlib.asynccontextmanager
-    async def _wakeups(self) -> AsyncIterator[asyncio.Queue[str]]:
-        try:
-            async with self.notifications.subscribe(ALERTS_CHANNEL) as queue:
-                yield queue
-        except OSError:
-            log.warning("cannot LISTEN for alerts; polling every %s s", self.poll_seconds)
-            yield asyncio.Queue()
+    async def _drain(self, http: httpx.AsyncClient, wakeups: asyncio.Queue[str], for_seconds: float | None) -> None:
+        """Dispatches what is due, then waits for a new alert or the next poll; returns after `for_seconds`."""
+        deadline = None if for_seconds is None else time.monotonic() + for_seconds
+        while deadline is None or time.monotonic() < deadline:
+            try:
+                if await self.dispatch_due(http):
+                    continue
+            except Exception:
+                log.exception("webhook dispatch failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeups.get(), self.poll_seconds)
 
     async def dispatch_due(self, http: httpx.AsyncClient) -> int:
         """Attempts every due delivery once; the number attempted."""
