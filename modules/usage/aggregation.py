@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.usage.filters import filter_conditions
-from modules.usage.metrics import metric_columns, metrics_from_row
+from modules.usage.metrics import ALL_METRICS, MetricNeeds, metric_columns, metrics_from_row
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup, UsageMetrics
 
@@ -19,14 +19,14 @@ TOTALS, BY_PROVIDER, BY_MODEL, BY_TASK_TYPE = 0b111, 0b011, 0b101, 0b110
 
 
 class UsageAggregates:
-    def breakdown_statement(self, spec: UsageFilterSpec) -> Select[Any]:
+    def breakdown_statement(self, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS) -> Select[Any]:
         return (
             select(
                 func.grouping(Event.provider, Event.model, Event.task_type).label("grouping_mask"),
                 Event.provider,
                 Event.model,
                 Event.task_type,
-                *metric_columns(),
+                *metric_columns(needs),
             )
             .where(*filter_conditions(spec))
             .group_by(text("GROUPING SETS ((), (provider), (model), (task_type))"))
@@ -39,9 +39,11 @@ class UsageAggregates:
             )
         )
 
-    async def breakdown(self, session: AsyncSession, spec: UsageFilterSpec) -> UsageBreakdown:
+    async def breakdown(
+        self, session: AsyncSession, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS
+    ) -> UsageBreakdown:
         """Totals and the breakdowns by provider, model and task type: one statement, one scan."""
-        rows = (await session.execute(self.breakdown_statement(spec))).all()
+        rows = (await session.execute(self.breakdown_statement(spec, needs))).all()
         groups: dict[int, list[UsageGroup]] = {BY_PROVIDER: [], BY_MODEL: [], BY_TASK_TYPE: []}
         totals = None
         for row in rows:
@@ -58,8 +60,10 @@ class UsageAggregates:
             by_task_type=groups[BY_TASK_TYPE],
         )
 
-    async def totals(self, session: AsyncSession, spec: UsageFilterSpec) -> UsageMetrics:
-        statement = select(*metric_columns()).where(*filter_conditions(spec))
+    async def totals(
+        self, session: AsyncSession, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS
+    ) -> UsageMetrics:
+        statement = select(*metric_columns(needs)).where(*filter_conditions(spec))
         return metrics_from_row((await session.execute(statement)).one())
 
     async def seen(self, session: AsyncSession, spec: UsageFilterSpec) -> tuple[datetime | None, datetime | None]:

@@ -14,7 +14,7 @@ from modules.usage.aggregation import UsageAggregates
 from modules.usage.dimensions import Grouping, UsageDimension
 from modules.usage.filtering import resolve_filter
 from modules.usage.grouping import UsageGrouping
-from modules.usage.metrics import UsageMetric
+from modules.usage.metrics import ALL_METRICS, MetricNeeds, UsageMetric
 from modules.usage.records import (
     GroupedUsage,
     UnpricedModel,
@@ -55,7 +55,12 @@ class UsageAnalyticsService:
         self.workspaces = workspaces
 
     async def breakdown(
-        self, principal: Principal, given: UsageFilterInput, *, compare_to_previous: bool = False
+        self,
+        principal: Principal,
+        given: UsageFilterInput,
+        *,
+        compare_to_previous: bool = False,
+        needs: MetricNeeds = ALL_METRICS,
     ) -> UsageBreakdown:
         """Totals and breakdowns; with `compare_to_previous`, also the totals of the period of the same length
         just before [from, to) (both are then required)."""
@@ -63,12 +68,12 @@ class UsageAnalyticsService:
         if compare_to_previous and (spec.start is None or spec.end is None):
             raise BadUserInput.of("compareTo", "needs filter.from and filter.to to know the period to compare")
         async with self.database.session_factory() as session:
-            breakdown = await self.aggregates.breakdown(session, spec)
+            breakdown = await self.aggregates.breakdown(session, spec, needs)
             if not compare_to_previous:
                 return breakdown
             assert spec.start is not None and spec.end is not None
             before = replace(spec, start=spec.start - (spec.end - spec.start), end=spec.start)
-            return replace(breakdown, previous=await self.aggregates.totals(session, before))
+            return replace(breakdown, previous=await self.aggregates.totals(session, before, needs))
 
     async def events_page(
         self, principal: Principal, given: UsageFilterInput, *, first: int, after: str | None
@@ -96,6 +101,7 @@ class UsageAnalyticsService:
         order_by: UsageMetric,
         descending: bool,
         limit: int,
+        needs: MetricNeeds = ALL_METRICS,
     ) -> GroupedUsage:
         """Events grouped by up to 4 dimensions; the first `limit` groups and the rest summed as others."""
         grouping = Grouping.check(dimensions, tag_key)
@@ -104,7 +110,7 @@ class UsageAnalyticsService:
         spec = await resolve_filter(self.workspaces, principal, given)
         async with self.database.session_factory() as session:
             return await self.grouping.grouped(
-                session, spec, grouping, order_by=order_by, descending=descending, limit=limit
+                session, spec, grouping, order_by=order_by, descending=descending, limit=limit, needs=needs
             )
 
     async def time_series(
@@ -116,6 +122,7 @@ class UsageAnalyticsService:
         time_zone: str,
         dimensions: list[UsageDimension],
         tag_key: str | None,
+        needs: MetricNeeds = ALL_METRICS,
     ) -> TimeSeries:
         """Buckets aligned to `time_zone` from the one holding filter.from (default: a span that suits the
         interval before filter.to) to filter.to (default: now); empty buckets hold zeros."""
@@ -126,11 +133,19 @@ class UsageAnalyticsService:
         start = spec.start or end - DEFAULT_SPAN[interval]
         bounds = boundaries(start, end, interval, zone)
         async with self.database.session_factory() as session:
-            buckets = await self.time_buckets.series(session, replace(spec, start=start, end=end), bounds, grouping)
+            buckets = await self.time_buckets.series(
+                session, replace(spec, start=start, end=end), bounds, grouping, needs
+            )
         return TimeSeries(workspace_id=spec.workspace_id, buckets=buckets)
 
     async def top_users(
-        self, principal: Principal, given: UsageFilterInput, *, by: UsageMetric, limit: int
+        self,
+        principal: Principal,
+        given: UsageFilterInput,
+        *,
+        by: UsageMetric,
+        limit: int,
+        needs: MetricNeeds = ALL_METRICS,
     ) -> GroupedUsage:
         """The end users who used most, by cost, calls or tokens (events without a user left out)."""
         if not 1 <= limit <= MAX_GROUPS:
@@ -138,7 +153,9 @@ class UsageAnalyticsService:
         spec = replace(await resolve_filter(self.workspaces, principal, given), with_user=True)
         grouping = Grouping((UsageDimension.USER,))
         async with self.database.session_factory() as session:
-            return await self.grouping.grouped(session, spec, grouping, order_by=by, descending=True, limit=limit)
+            return await self.grouping.grouped(
+                session, spec, grouping, order_by=by, descending=True, limit=limit, needs=needs
+            )
 
     async def user_activity(
         self, principal: Principal, given: UsageFilterInput, *, user_id: str, recent: int

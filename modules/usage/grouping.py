@@ -10,7 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.usage.dimensions import Grouping
 from modules.usage.filters import filter_conditions
-from modules.usage.metrics import UsageMetric, metric_columns, metrics_from_row, order_expression
+from modules.usage.metrics import (
+    ALL_METRICS,
+    MetricNeeds,
+    UsageMetric,
+    combined,
+    metric_columns,
+    metrics_from_row,
+    needs_for_order,
+    order_expression,
+)
 from modules.usage.records import DimensionGroup, GroupedUsage, UsageFilterSpec
 
 
@@ -24,11 +33,13 @@ class UsageGrouping:
         order_by: UsageMetric,
         descending: bool,
         limit: int,
+        needs: MetricNeeds = ALL_METRICS,
     ) -> GroupedUsage:
         """At most two statements: the groups (one more than asked, to know if any were left out), then the
         others' metrics over the events of every group not shown, aggregated again so percentiles stay exact."""
         keys = grouping.columns()
-        grouped = select(*keys, *metric_columns()).where(*filter_conditions(spec)).group_by(*keys).subquery("g")
+        needs = combined(needs, needs_for_order(order_by))
+        grouped = select(*keys, *metric_columns(needs)).where(*filter_conditions(spec)).group_by(*keys).subquery("g")
         order = order_expression(order_by, grouped)
         statement = (
             select(grouped)
@@ -46,11 +57,16 @@ class UsageGrouping:
         ]
         if len(rows) <= limit:
             return GroupedUsage(workspace_id=spec.workspace_id, groups=groups, others=None)
-        others = await self._others(session, spec, grouping, groups)
+        others = await self._others(session, spec, grouping, groups, needs)
         return GroupedUsage(workspace_id=spec.workspace_id, groups=groups, others=others)
 
     async def _others(
-        self, session: AsyncSession, spec: UsageFilterSpec, grouping: Grouping, shown: list[DimensionGroup]
+        self,
+        session: AsyncSession,
+        spec: UsageFilterSpec,
+        grouping: Grouping,
+        shown: list[DimensionGroup],
+        needs: MetricNeeds,
     ) -> Any:
         shown_keys: CTE = select(
             *[
@@ -66,5 +82,5 @@ class UsageGrouping:
                 ]
             )
         )
-        statement = select(*metric_columns()).where(*filter_conditions(spec), ~in_shown)
+        statement = select(*metric_columns(needs)).where(*filter_conditions(spec), ~in_shown)
         return metrics_from_row((await session.execute(statement)).one())

@@ -3,10 +3,11 @@ result may be ordered by."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Float, func, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Float, cast, func, literal, null, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from modules.usage.models import UsageEventRow as Event
@@ -24,13 +25,27 @@ DURATION_FRACTIONS = (0.5, 0.9, 0.95, 0.99)
 TTFT_FRACTIONS = (0.5, 0.95)
 
 
+@dataclass(frozen=True)
+class MetricNeeds:
+    """The costly metrics an answer asks for: percentiles sort every group's calls, distinct users sort their
+    ids. Left out, they come back as null (0 distinct users) and cost nothing."""
+
+    duration_percentiles: bool = True
+    ttft_percentiles: bool = True
+    distinct_users: bool = True
+
+
+ALL_METRICS = MetricNeeds()
+
+
 def percentiles(column: Any, fractions: tuple[float, ...]) -> ColumnElement[Any]:
     """Exact percentiles (percentile_cont), several from one sort."""
     return type_coerce(func.percentile_cont(array(fractions)).within_group(column), ARRAY(Float))
 
 
-def metric_columns() -> list[ColumnElement[Any]]:
+def metric_columns(needs: MetricNeeds = ALL_METRICS) -> list[ColumnElement[Any]]:
     """Labelled by the names `metrics_from_row` reads."""
+    skipped = cast(null(), ARRAY(Float))
     timed = Event.duration_ms > 0
     throughput = (
         func.sum(Event.completion_tokens).filter(timed)
@@ -44,11 +59,17 @@ def metric_columns() -> list[ColumnElement[Any]]:
         *[func.coalesce(func.sum(getattr(Event, name)), 0).cast(BigInteger).label(name) for name in TOKEN_COLUMNS],
         func.coalesce(func.sum(Event.cost_usd), 0).label("cost_usd"),
         func.count().filter(Event.cost_source == "UNKNOWN_MODEL").label("unpriced_calls"),
-        func.count(Event.user_id.distinct()).label("distinct_users"),
+        (func.count(Event.user_id.distinct()) if needs.distinct_users else literal(0, BigInteger)).label(
+            "distinct_users"
+        ),
         func.avg(Event.duration_ms).cast(Float).label("avg_duration_ms"),
-        percentiles(Event.duration_ms, DURATION_FRACTIONS).label("duration_percentiles"),
+        (percentiles(Event.duration_ms, DURATION_FRACTIONS) if needs.duration_percentiles else skipped).label(
+            "duration_percentiles"
+        ),
         func.avg(Event.time_to_first_token_ms).cast(Float).label("avg_time_to_first_token_ms"),
-        percentiles(Event.time_to_first_token_ms, TTFT_FRACTIONS).label("ttft_percentiles"),
+        (percentiles(Event.time_to_first_token_ms, TTFT_FRACTIONS) if needs.ttft_percentiles else skipped).label(
+            "ttft_percentiles"
+        ),
         throughput.cast(Float).label("avg_tokens_per_second"),
     ]
 
@@ -98,6 +119,24 @@ class UsageMetric(StrEnum):
     P95_DURATION_MS = "P95_DURATION_MS"
     P99_DURATION_MS = "P99_DURATION_MS"
     AVG_TIME_TO_FIRST_TOKEN_MS = "AVG_TIME_TO_FIRST_TOKEN_MS"
+
+
+def needs_for_order(metric: UsageMetric) -> MetricNeeds:
+    """What ordering by `metric` needs computed."""
+    return MetricNeeds(
+        duration_percentiles=metric
+        in (UsageMetric.P50_DURATION_MS, UsageMetric.P95_DURATION_MS, UsageMetric.P99_DURATION_MS),
+        ttft_percentiles=False,
+        distinct_users=metric is UsageMetric.DISTINCT_USERS,
+    )
+
+
+def combined(*needs: MetricNeeds) -> MetricNeeds:
+    return MetricNeeds(
+        duration_percentiles=any(n.duration_percentiles for n in needs),
+        ttft_percentiles=any(n.ttft_percentiles for n in needs),
+        distinct_users=any(n.distinct_users for n in needs),
+    )
 
 
 def order_expression(metric: UsageMetric, grouped: Any) -> ColumnElement[Any]:

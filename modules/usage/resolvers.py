@@ -16,6 +16,7 @@ from modules.usage.export import ExportFormat, filter_query
 from modules.usage.inputs import TrackUsageInput, UsageFilter
 from modules.usage.metrics import UsageMetric
 from modules.usage.records import UsageFilterInput
+from modules.usage.selection import metric_needs
 from modules.usage.service import UsageService
 from modules.usage.types import (
     GroupedUsageType,
@@ -56,7 +57,10 @@ class UsageQuery:
     ) -> UsageAnalyticsType:
         ctx = info.context
         breakdown = await ctx.analytics.breakdown(
-            ctx.principal, filter.to_model(), compare_to_previous=compare_to == UsageComparison.PREVIOUS_PERIOD
+            ctx.principal,
+            filter.to_model(),
+            compare_to_previous=compare_to == UsageComparison.PREVIOUS_PERIOD,
+            needs=metric_needs(info),
         )
         return UsageAnalyticsType.from_model(breakdown)
 
@@ -105,6 +109,7 @@ class UsageQuery:
             order_by=order.by,
             descending=order.direction == SortDirection.DESC,
             limit=limit,
+            needs=metric_needs(info),
         )
         return GroupedUsageType.from_model(grouped, tuple(group_by))
 
@@ -130,6 +135,7 @@ class UsageQuery:
             time_zone=time_zone,
             dimensions=list(dimensions),
             tag_key=tag_key,
+            needs=metric_needs(info),
         )
         return UsageTimeSeriesType(
             interval=interval,
@@ -151,7 +157,9 @@ class UsageQuery:
             TopUsersBy.CALLS: UsageMetric.CALLS,
             TopUsersBy.TOKENS: UsageMetric.TOTAL_TOKENS,
         }[by]
-        grouped = await ctx.analytics.top_users(ctx.principal, filter.to_model(), by=metric, limit=limit)
+        grouped = await ctx.analytics.top_users(
+            ctx.principal, filter.to_model(), by=metric, limit=limit, needs=metric_needs(info)
+        )
         return [UserUsageType.from_group(g, grouped.workspace_id) for g in grouped.groups]
 
     @strawberry.field(

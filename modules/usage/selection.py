@@ -1,0 +1,31 @@
+"""Which costly metrics a GraphQL request selects, so the SQL computes only those (see MetricNeeds)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import strawberry
+
+from modules.usage.metrics import MetricNeeds
+
+DURATION_PERCENTILES = {"p50DurationMs", "p90DurationMs", "p95DurationMs", "p99DurationMs"}
+TTFT_PERCENTILES = {"p50TimeToFirstTokenMs", "p95TimeToFirstTokenMs"}
+
+
+def field_names(selections: Iterable[Any]) -> Iterator[str]:
+    """Every field name in the selection tree, fragments included."""
+    for selection in selections:
+        name = getattr(selection, "name", None)
+        if name is not None:
+            yield name
+        yield from field_names(getattr(selection, "selections", None) or ())
+
+
+def metric_needs(info: strawberry.Info[Any]) -> MetricNeeds:
+    names = set(field_names(info.selected_fields))
+    return MetricNeeds(
+        duration_percentiles=bool(names & DURATION_PERCENTILES),
+        ttft_percentiles=bool(names & TTFT_PERCENTILES),
+        distinct_users="distinctUsers" in names,
+    )
