@@ -3,12 +3,14 @@ queue calls and send them in batches; every event gets its requestId and occurre
 retried batch is recognised by the server and never counted twice."""
 
 from llm_usage_client.async_tracker import AsyncUsageTracker
+from llm_usage_client.budgets import BudgetStatus
 from llm_usage_client.extract import anthropic_usage, gemini_usage, openai_usage
 from llm_usage_client.queueing import Rejected, TrackerStats
 from llm_usage_client.tracker import UsageTracker
 
 __all__ = [
     "AsyncUsageTracker",
+    "BudgetStatus",
     "Rejected",
     "TrackerStats",
     "UsageTracker",

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from llm_usage_client.budgets import BudgetStatus, read_status, status_request
 from llm_usage_client.queueing import (
     TRACK_BATCH,
     TrackerBase,
@@ -40,6 +41,15 @@ class AsyncUsageTracker(TrackerBase):
         if len(self.queue) == 1 or len(self.queue) >= self.settings.batch_size:
             self.wake.set()
         return True
+
+    async def budget_status(self, **call: Any) -> BudgetStatus | None:
+        """As UsageTracker.budget_status, awaited."""
+        body = status_request(self.settings.workspace_id, call)
+        try:
+            response, error = await self.http.post(self.settings.graphql_url, json=body), None
+        except httpx.HTTPError as failure:
+            response, error = None, failure
+        return read_status(response, error)
 
     async def flush(self, timeout: float | None = None) -> bool:
         self.flushing += 1

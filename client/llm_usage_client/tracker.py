@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from llm_usage_client.budgets import BudgetStatus, read_status, status_request
 from llm_usage_client.queueing import (
     TRACK_BATCH,
     TrackerBase,
@@ -47,6 +48,16 @@ class UsageTracker(TrackerBase):
             if len(self.queue) >= self.settings.batch_size:
                 self.condition.notify_all()
         return True
+
+    def budget_status(self, **call: Any) -> BudgetStatus | None:
+        """Before an expensive call: would it count against an exhausted budget? Describe it with user_id,
+        provider, model, task_type, provider_instance_id. None if the server cannot say (fail open)."""
+        body = status_request(self.settings.workspace_id, call)
+        try:
+            response, error = self.http.post(self.settings.graphql_url, json=body), None
+        except httpx.HTTPError as failure:
+            response, error = None, failure
+        return read_status(response, error)
 
     @contextmanager
     def timed(self, **fields: Any) -> Iterator[TimedCall]:
