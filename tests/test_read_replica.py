@@ -49,6 +49,16 @@ async def test_analytics_read_the_replica_and_ingestion_writes_the_primary(gql, 
             ),
             {"id": workspace["id"]},
         )
+        await connection.execute(  # and its daily rollup row, as replication would have brought it
+            text(
+                "INSERT INTO usage_daily (workspace_id, day, provider, model, status, calls, success_count, "
+                "error_count, prompt_tokens, completion_tokens, cached_prompt_tokens, cache_write_tokens, "
+                "reasoning_tokens, total_tokens, cost_usd, unpriced_calls, duration_sum, duration_count, ttft_sum, "
+                "ttft_count, timed_completion_tokens, timed_duration_sum) VALUES (:id, current_date, 'openai', "
+                "'gpt-4o', 'SUCCESS', 1, 1, 0, 7, 3, 0, 0, 0, 10, 0.5, 0, 0, 0, 0, 0, 0, 0)"
+            ),
+            {"id": workspace["id"]},
+        )
     await gql.data(
         'mutation { trackUsage(input: {workspaceId: "acme", provider: "openai", model: "gpt-4o", '
         'promptTokens: 100, completionTokens: 1, requestId: "on-primary"}) { duplicate } }'

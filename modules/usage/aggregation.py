@@ -10,40 +10,44 @@ from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.usage.filters import filter_conditions
-from modules.usage.metrics import ALL_METRICS, MetricNeeds, metric_columns, metrics_from_row
+from modules.usage.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup, UsageMetrics
+from modules.usage.sources import EVENTS, Source
 
 # grouping(provider, model, task_type) is a bit mask of the columns NOT grouped by in a row's set.
 TOTALS, BY_PROVIDER, BY_MODEL, BY_TASK_TYPE = 0b111, 0b011, 0b101, 0b110
 
 
 class UsageAggregates:
-    def breakdown_statement(self, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS) -> Select[Any]:
+    def breakdown_statement(
+        self, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS, source: Source = EVENTS
+    ) -> Select[Any]:
+        table = source.table
         return (
             select(
-                func.grouping(Event.provider, Event.model, Event.task_type).label("grouping_mask"),
-                Event.provider,
-                Event.model,
-                Event.task_type,
-                *metric_columns(needs),
+                func.grouping(table.provider, table.model, table.task_type).label("grouping_mask"),
+                table.provider,
+                table.model,
+                table.task_type,
+                *source.metrics(needs),
             )
-            .where(*filter_conditions(spec))
+            .where(*source.conditions(spec))
             .group_by(text("GROUPING SETS ((), (provider), (model), (task_type))"))
             .order_by(
                 text("cost_usd DESC"),
                 text("calls DESC"),
-                Event.provider.asc().nulls_last(),
-                Event.model.asc().nulls_last(),
-                Event.task_type.asc().nulls_last(),
+                table.provider.asc().nulls_last(),
+                table.model.asc().nulls_last(),
+                table.task_type.asc().nulls_last(),
             )
         )
 
     async def breakdown(
-        self, session: AsyncSession, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS
+        self, session: AsyncSession, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS, source: Source = EVENTS
     ) -> UsageBreakdown:
         """Totals and the breakdowns by provider, model and task type: one statement, one scan."""
-        rows = (await session.execute(self.breakdown_statement(spec, needs))).all()
+        rows = (await session.execute(self.breakdown_statement(spec, needs, source))).all()
         groups: dict[int, list[UsageGroup]] = {BY_PROVIDER: [], BY_MODEL: [], BY_TASK_TYPE: []}
         totals = None
         for row in rows:
@@ -61,9 +65,9 @@ class UsageAggregates:
         )
 
     async def totals(
-        self, session: AsyncSession, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS
+        self, session: AsyncSession, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS, source: Source = EVENTS
     ) -> UsageMetrics:
-        statement = select(*metric_columns(needs)).where(*filter_conditions(spec))
+        statement = select(*source.metrics(needs)).where(*source.conditions(spec))
         return metrics_from_row((await session.execute(statement)).one())
 
     async def seen(self, session: AsyncSession, spec: UsageFilterSpec) -> tuple[datetime | None, datetime | None]:

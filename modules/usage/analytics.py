@@ -14,7 +14,7 @@ from modules.usage.aggregation import UsageAggregates
 from modules.usage.dimensions import Grouping, UsageDimension
 from modules.usage.filtering import resolve_filter
 from modules.usage.grouping import UsageGrouping
-from modules.usage.metrics import ALL_METRICS, MetricNeeds, UsageMetric
+from modules.usage.metrics import ALL_METRICS, MetricNeeds, UsageMetric, combined, needs_for_order
 from modules.usage.records import (
     GroupedUsage,
     UnpricedModel,
@@ -26,6 +26,8 @@ from modules.usage.records import (
     UserActivity,
 )
 from modules.usage.repository import UsageRepository
+from modules.usage.rollups import rollup_answers
+from modules.usage.sources import DAILY, EVENTS
 from modules.usage.timeseries import DEFAULT_SPAN, TimeInterval, TimeSeries, UsageTimeSeries, boundaries, zone_named
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
@@ -68,12 +70,14 @@ class UsageAnalyticsService:
         if compare_to_previous and (spec.start is None or spec.end is None):
             raise BadUserInput.of("compareTo", "needs filter.from and filter.to to know the period to compare")
         async with self.database.session_factory() as session:
-            breakdown = await self.aggregates.breakdown(session, spec, needs)
+            source = DAILY if rollup_answers(spec, needs) else EVENTS
+            breakdown = await self.aggregates.breakdown(session, spec, needs, source)
             if not compare_to_previous:
                 return breakdown
             assert spec.start is not None and spec.end is not None
             before = replace(spec, start=spec.start - (spec.end - spec.start), end=spec.start)
-            return replace(breakdown, previous=await self.aggregates.totals(session, before, needs))
+            previous = await self.aggregates.totals(session, before, needs, source)
+            return replace(breakdown, previous=previous)
 
     async def events_page(
         self, principal: Principal, given: UsageFilterInput, *, first: int, after: str | None
@@ -110,7 +114,16 @@ class UsageAnalyticsService:
         spec = await resolve_filter(self.workspaces, principal, given)
         async with self.database.session_factory() as session:
             return await self.grouping.grouped(
-                session, spec, grouping, order_by=order_by, descending=descending, limit=limit, needs=needs
+                session,
+                spec,
+                grouping,
+                order_by=order_by,
+                descending=descending,
+                limit=limit,
+                needs=needs,
+                source=DAILY
+                if rollup_answers(spec, combined(needs, needs_for_order(order_by)), dimensions)
+                else EVENTS,
             )
 
     async def time_series(
@@ -133,9 +146,9 @@ class UsageAnalyticsService:
         start = spec.start or end - DEFAULT_SPAN[interval]
         bounds = boundaries(start, end, interval, zone)
         async with self.database.session_factory() as session:
-            buckets = await self.time_buckets.series(
-                session, replace(spec, start=start, end=end), bounds, grouping, needs
-            )
+            spec = replace(spec, start=start, end=end)
+            source = DAILY if rollup_answers(spec, needs, dimensions, bounds) else EVENTS
+            buckets = await self.time_buckets.series(session, spec, bounds, grouping, needs, source)
         return TimeSeries(workspace_id=spec.workspace_id, buckets=buckets)
 
     async def top_users(

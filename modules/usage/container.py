@@ -13,6 +13,7 @@ from modules.usage.analytics import UsageAnalyticsService
 from modules.usage.grouping import UsageGrouping
 from modules.usage.live import UsageLive, UsagePublisher
 from modules.usage.repository import UsageRepository
+from modules.usage.rollups import RollupWriter
 from modules.usage.service import UsageService
 from modules.usage.session_service import SessionService
 from modules.usage.sessions import SessionRepository
@@ -32,6 +33,7 @@ class UsageContainer(containers.DeclarativeContainer):
     notifications = providers.Dependency(instance_of=Notifications)
     stored_hooks = providers.Dependency(default=())  # run in the insert transaction (budgets)
     publisher = providers.Singleton(UsagePublisher)
+    rollups = providers.Singleton(RollupWriter)
     repository = providers.Singleton(UsageRepository)
     aggregates = providers.Singleton(UsageAggregates)
     grouping = providers.Singleton(UsageGrouping)
@@ -59,6 +61,7 @@ class UsageContainer(containers.DeclarativeContainer):
         providers=llm_providers,
         max_event_age_days=max_event_age_days,
         on_tracked=on_tracked,
+        rollups=rollups,
         publisher=publisher,
         stored_hooks=stored_hooks,
     )

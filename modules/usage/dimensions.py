@@ -46,11 +46,16 @@ class Grouping:
             raise BadUserInput(problems)
         return cls(tuple(dimensions), tag_key if UsageDimension.TAG in dimensions else None)
 
-    def columns(self) -> list[ColumnElement[Any]]:
-        """One text expression per dimension, labelled d0, d1, …"""
-        return [self.expression(d).label(f"d{i}") for i, d in enumerate(self.dimensions)]
+    def columns(self, table: Any = Event) -> list[ColumnElement[Any]]:
+        """One text expression per dimension, labelled d0, d1, … (over the events, or a rollup table that
+        holds the dimensions grouped by)."""
+        return [self.expression(d, table).label(f"d{i}") for i, d in enumerate(self.dimensions)]
 
-    def expression(self, dimension: UsageDimension) -> ColumnElement[Any]:
+    def expression(self, dimension: UsageDimension, table: Any = Event) -> ColumnElement[Any]:
+        if table is not Event:
+            if dimension is UsageDimension.PROVIDER_INSTANCE:
+                return cast(table.provider_instance_id, Text)
+            return getattr(table, dimension.value.lower())
         if dimension is UsageDimension.TAG:
             return Event.tags[self.tag_key].astext
         return {

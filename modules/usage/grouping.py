@@ -9,18 +9,17 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.usage.dimensions import Grouping
-from modules.usage.filters import filter_conditions
 from modules.usage.metrics import (
     ALL_METRICS,
     MetricNeeds,
     UsageMetric,
     combined,
-    metric_columns,
     metrics_from_row,
     needs_for_order,
     order_expression,
 )
 from modules.usage.records import DimensionGroup, GroupedUsage, UsageFilterSpec
+from modules.usage.sources import EVENTS, Source
 
 
 class UsageGrouping:
@@ -34,12 +33,13 @@ class UsageGrouping:
         descending: bool,
         limit: int,
         needs: MetricNeeds = ALL_METRICS,
+        source: Source = EVENTS,
     ) -> GroupedUsage:
         """At most two statements: the groups (one more than asked, to know if any were left out), then the
         others' metrics over the events of every group not shown, aggregated again so percentiles stay exact."""
-        keys = grouping.columns()
+        keys = grouping.columns(source.table)
         needs = combined(needs, needs_for_order(order_by))
-        grouped = select(*keys, *metric_columns(needs)).where(*filter_conditions(spec)).group_by(*keys).subquery("g")
+        grouped = select(*keys, *source.metrics(needs)).where(*source.conditions(spec)).group_by(*keys).subquery("g")
         order = order_expression(order_by, grouped)
         statement = (
             select(grouped)
@@ -57,7 +57,7 @@ class UsageGrouping:
         ]
         if len(rows) <= limit:
             return GroupedUsage(workspace_id=spec.workspace_id, groups=groups, others=None)
-        others = await self._others(session, spec, grouping, groups, needs)
+        others = await self._others(session, spec, grouping, groups, needs, source)
         return GroupedUsage(workspace_id=spec.workspace_id, groups=groups, others=others)
 
     async def _others(
@@ -67,6 +67,7 @@ class UsageGrouping:
         grouping: Grouping,
         shown: list[DimensionGroup],
         needs: MetricNeeds,
+        source: Source,
     ) -> Any:
         shown_keys: CTE = select(
             *[
@@ -77,10 +78,10 @@ class UsageGrouping:
         in_shown = exists().where(
             and_(
                 *[
-                    shown_keys.c[f"k{i}"].is_not_distinct_from(grouping.expression(d))
+                    shown_keys.c[f"k{i}"].is_not_distinct_from(grouping.expression(d, source.table))
                     for i, d in enumerate(grouping.dimensions)
                 ]
             )
         )
-        statement = select(*metric_columns(needs)).where(*filter_conditions(spec), ~in_shown)
+        statement = select(*source.metrics(needs)).where(*source.conditions(spec), ~in_shown)
         return metrics_from_row((await session.execute(statement)).one())

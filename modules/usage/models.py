@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Identity,
@@ -94,3 +95,51 @@ class SessionRow(Base):
     workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
     session_id: Mapped[str] = mapped_column(Text, primary_key=True)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DailyUsageRow(Base):
+    """Sums of a workspace's events per UTC day, provider, provider instance, model, task type and status,
+    kept in the transaction that stores the events. Queries that need nothing finer (no user, session, tag,
+    error type, percentile or distinct count; whole UTC days) read it instead of the events."""
+
+    __tablename__ = "usage_daily"
+    __table_args__ = (
+        Index(
+            "uq_usage_daily_key",
+            "workspace_id",
+            "day",
+            "provider",
+            "provider_instance_id",
+            "model",
+            "task_type",
+            "status",
+            unique=True,
+            postgresql_nulls_not_distinct=True,  # one row per key even where instance or task type is null
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    provider: Mapped[str] = mapped_column(Text)
+    provider_instance_id: Mapped[UUID | None] = mapped_column()
+    model: Mapped[str] = mapped_column(Text)
+    task_type: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    calls: Mapped[int] = mapped_column(BigInteger)
+    success_count: Mapped[int] = mapped_column(BigInteger)
+    error_count: Mapped[int] = mapped_column(BigInteger)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    cached_prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
+    total_tokens: Mapped[int] = mapped_column(BigInteger)
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    unpriced_calls: Mapped[int] = mapped_column(BigInteger)
+    duration_sum: Mapped[int] = mapped_column(BigInteger)
+    duration_count: Mapped[int] = mapped_column(BigInteger)
+    ttft_sum: Mapped[int] = mapped_column(BigInteger)
+    ttft_count: Mapped[int] = mapped_column(BigInteger)
+    timed_completion_tokens: Mapped[int] = mapped_column(BigInteger)  # completion tokens of calls with a duration
+    timed_duration_sum: Mapped[int] = mapped_column(BigInteger)

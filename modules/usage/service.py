@@ -25,6 +25,7 @@ from modules.usage.records import (
     UsageInput,
 )
 from modules.usage.repository import UsageRepository
+from modules.usage.rollups import RollupWriter
 from modules.usage.validation import MAX_BATCH_SIZE, CheckedInput, check_input
 from modules.users.service import UserService
 from modules.workspaces.service import Workspace, WorkspaceService, parse_uuid
@@ -50,11 +51,13 @@ class UsageService:
         providers: ProviderService,
         max_event_age_days: int = 35,
         on_tracked: Callable[..., None] | None = None,
+        rollups: RollupWriter | None = None,
         publisher: StoredEventsHook | None = None,
         stored_hooks: Sequence[StoredEventsHook] = (),
     ) -> None:
         self.on_tracked = on_tracked
-        self.stored_hooks = [*([publisher] if publisher else []), *stored_hooks]
+        self.rollups = rollups or RollupWriter()
+        self.stored_hooks = [self.rollups, *([publisher] if publisher else []), *stored_hooks]
         self.max_event_age = timedelta(days=max_event_age_days)
         self.database = database
         self.repository = repository
@@ -218,6 +221,7 @@ class UsageService:
                 costs = await self.providers.price_many([price_request(e) for e in events])
                 updates = {e.id: c for e, c in zip(events, costs, strict=True) if not same_cost(e, c)}
                 await self.repository.set_costs(session, updates)
+                await self.rollups.recosted(session, events, updates)
                 examined += len(events)
                 changed += len(updates)
                 before += sum((e.cost_usd or Decimal(0) for e in events), Decimal(0))

@@ -19,10 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.core.errors import BadUserInput
 from modules.usage.dimensions import Grouping
-from modules.usage.filters import filter_conditions
-from modules.usage.metrics import ALL_METRICS, MetricNeeds, metric_columns, metrics_from_row
-from modules.usage.models import UsageEventRow as Event
+from modules.usage.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
 from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
+from modules.usage.sources import EVENTS, Source
 
 MAX_BUCKETS = 2000
 MAX_SERIES_ROWS = 20_000
@@ -122,13 +121,14 @@ class UsageTimeSeries:
         bounds: list[datetime],
         grouping: Grouping | None,
         needs: MetricNeeds = ALL_METRICS,
+        source: Source = EVENTS,
     ) -> list[TimeBucket]:
         """One statement: each bucket's totals (and its groups, with GROUPING SETS), empty buckets as zeros."""
         bucket = func.width_bucket(
-            Event.occurred_at, bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
+            source.time(), bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
         ).label("bucket")
-        keys = grouping.columns() if grouping else []
-        statement = select(bucket, *keys, *metric_columns(needs)).where(*filter_conditions(spec))
+        keys = grouping.columns(source.table) if grouping else []
+        statement = select(bucket, *keys, *source.metrics(needs)).where(*source.conditions(spec))
         if keys:
             names = ", ".join(f"d{i}" for i in range(len(keys)))
             statement = statement.add_columns(func.grouping(*keys).label("grouping_mask"))
