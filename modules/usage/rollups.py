@@ -44,6 +44,26 @@ UPSERT_SQL = text(
 )
 
 
+# Rebuilds the rollup from the events (for rows loaded around the insert path, e.g. a bulk COPY); the
+# migration that created the table holds its own copy, as migrations must not change with the code.
+REBUILD_SQL = text(
+    "DELETE FROM usage_daily; "
+    "INSERT INTO usage_daily (workspace_id, day, provider, provider_instance_id, model, task_type, status, calls, "
+    "success_count, error_count, prompt_tokens, completion_tokens, cached_prompt_tokens, cache_write_tokens, "
+    "reasoning_tokens, total_tokens, cost_usd, unpriced_calls, duration_sum, duration_count, ttft_sum, ttft_count, "
+    "timed_completion_tokens, timed_duration_sum) "
+    "SELECT workspace_id, (occurred_at AT TIME ZONE 'UTC')::date, provider, provider_instance_id, model, task_type, "
+    "status, count(*), count(*) FILTER (WHERE status = 'SUCCESS'), count(*) FILTER (WHERE status = 'ERROR'), "
+    "sum(prompt_tokens), sum(completion_tokens), sum(cached_prompt_tokens), sum(cache_write_tokens), "
+    "sum(reasoning_tokens), sum(total_tokens), coalesce(sum(cost_usd), 0), "
+    "count(*) FILTER (WHERE cost_source = 'UNKNOWN_MODEL'), coalesce(sum(duration_ms), 0), count(duration_ms), "
+    "coalesce(sum(time_to_first_token_ms), 0), count(time_to_first_token_ms), "
+    "coalesce(sum(completion_tokens) FILTER (WHERE duration_ms > 0), 0), "
+    "coalesce(sum(duration_ms) FILTER (WHERE duration_ms > 0), 0) "
+    "FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6, 7"
+)
+
+
 def utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
