@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, DateTime, Float, Numeric, cast, func, literal, null
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from modules.usage.filters import filter_conditions
+from modules.usage.filters import filter_conditions, shared_conditions
 from modules.usage.metrics import ALL_METRICS, TOKEN_COLUMNS, MetricNeeds, metric_columns
 from modules.usage.models import DailyUsageRow as Daily
 from modules.usage.models import UsageEventRow as Event
@@ -28,17 +28,7 @@ class Source:
     def conditions(self, spec: UsageFilterSpec) -> list[ColumnElement[bool]]:
         if not self.rollup:
             return filter_conditions(spec)
-        found: list[ColumnElement[bool]] = [Daily.workspace_id == spec.workspace_id]
-        equalities = {
-            Daily.provider: spec.provider,
-            Daily.model: spec.model,
-            Daily.task_type: spec.task_type,
-            Daily.provider_instance_id: spec.provider_instance_id,
-            Daily.status: spec.status.value if spec.status else None,
-        }
-        found.extend(column == value for column, value in equalities.items() if value is not None)
-        memberships = {Daily.provider: spec.providers, Daily.model: spec.models, Daily.task_type: spec.task_types}
-        found.extend(column.in_(values) for column, values in memberships.items() if values is not None)
+        found = shared_conditions(spec, Daily)
         if spec.start is not None:  # whole UTC days: rollup_answers() checked it
             found.append(Daily.day >= spec.start.astimezone(UTC).date())
         if spec.end is not None:
