@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modules.budgets.periods import period_bounds
 from modules.budgets.records import Budget, BudgetAlert
 from modules.budgets.repository import BudgetRepository
-from modules.budgets.scope import counts, spend_filter
+from modules.budgets.scope import event_fields, matches, spend_filter
 from modules.budgets.webhooks import alert_body
 from modules.core.notifications import publish
 from modules.usage.aggregation import UsageAggregates
@@ -47,8 +47,9 @@ class BudgetAccounting:
         deltas: dict[tuple[UUID, datetime], Decimal] = defaultdict(Decimal)
         ends: dict[tuple[UUID, datetime], datetime] = {}
         for event in priced:
+            fields, tags = event_fields(event), event.tags or {}
             for budget in budgets:
-                if counts(budget, event):
+                if budget.workspace_id == event.workspace_id and matches(budget, fields, tags):
                     start, end = period_bounds(budget.period, budget.time_zone, event.occurred_at)
                     deltas[(budget.id, start)] += event.cost_usd or Decimal(0)
                     ends[(budget.id, start)] = end

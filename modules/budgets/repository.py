@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.budgets.models import BudgetAlertRow, BudgetPeriodRow, BudgetRow, WebhookAttemptRow, WebhookDeliveryRow
@@ -109,22 +111,32 @@ def field_values(fields: BudgetFields) -> dict[str, Any]:
 
 
 class BudgetRepository:
-    async def create(self, session: AsyncSession, *, workspace_id: UUID, fields: BudgetFields, secret: str) -> Budget:
+    async def create(
+        self, session: AsyncSession, *, workspace_id: UUID, fields: BudgetFields, secret: str
+    ) -> Budget | None:
+        """The new budget, or None when the workspace already has a budget of that name."""
         statement = (
-            insert(BudgetRow)
+            pg_insert(BudgetRow)
             .values(workspace_id=workspace_id, webhook_secret=secret, **field_values(fields))
+            .on_conflict_do_nothing(index_elements=[BudgetRow.workspace_id, BudgetRow.name])
             .returning(BudgetRow)
         )
-        return budget_from_row((await session.execute(statement)).scalar_one())
+        row = (await session.execute(statement)).scalar_one_or_none()
+        return budget_from_row(row) if row else None
 
-    async def update(self, session: AsyncSession, budget_id: UUID, fields: BudgetFields) -> Budget:
+    async def update(self, session: AsyncSession, budget_id: UUID, fields: BudgetFields) -> Budget | None:
+        """The changed budget, or None when another budget of the workspace has the new name."""
         statement = (
             update(BudgetRow)
             .where(BudgetRow.id == budget_id)
             .values(updated_at=text("now()"), **field_values(fields))
             .returning(BudgetRow)
         )
-        return budget_from_row((await session.execute(statement)).scalar_one())
+        try:
+            async with session.begin_nested():
+                return budget_from_row((await session.execute(statement)).scalar_one())
+        except IntegrityError:
+            return None
 
     async def delete(self, session: AsyncSession, budget_id: UUID) -> None:
         await session.execute(delete(BudgetRow).where(BudgetRow.id == budget_id))
@@ -132,11 +144,6 @@ class BudgetRepository:
     async def get(self, session: AsyncSession, budget_id: UUID) -> Budget | None:
         row = await session.get(BudgetRow, budget_id)
         return budget_from_row(row) if row else None
-
-    async def name_taken(self, session: AsyncSession, workspace_id: UUID, name: str, *, besides: UUID | None) -> bool:
-        statement = select(BudgetRow.id).where(BudgetRow.workspace_id == workspace_id, BudgetRow.name == name)
-        found = (await session.execute(statement)).scalar_one_or_none()
-        return found is not None and found != besides
 
     async def of_workspaces(self, session: AsyncSession, workspace_ids: Collection[UUID]) -> list[Budget]:
         statement = select(BudgetRow).where(BudgetRow.workspace_id.in_(list(workspace_ids))).order_by(BudgetRow.name)
@@ -148,13 +155,11 @@ class BudgetRepository:
         """The counted spend of (budget, period start) pairs that have a row."""
         if not keys:
             return {}
-        ids = [budget_id for budget_id, _ in keys]
+        key = tuple_(BudgetPeriodRow.budget_id, BudgetPeriodRow.period_start)
         statement = select(BudgetPeriodRow.budget_id, BudgetPeriodRow.period_start, BudgetPeriodRow.spent_usd).where(
-            BudgetPeriodRow.budget_id.in_(ids)
+            key.in_(list(keys))
         )
-        rows = (await session.execute(statement)).all()
-        wanted = set(keys)
-        return {(r.budget_id, r.period_start): r.spent_usd for r in rows if (r.budget_id, r.period_start) in wanted}
+        return {(r.budget_id, r.period_start): r.spent_usd for r in (await session.execute(statement)).all()}
 
     async def add_spend(
         self, session: AsyncSession, *, budget: Budget, period_start: datetime, delta: Decimal, counted: Decimal | None

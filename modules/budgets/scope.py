@@ -3,6 +3,7 @@ user's budget and its workspace's budget both see the same call."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -10,29 +11,24 @@ from modules.budgets.records import Budget, BudgetScope
 from modules.usage.records import TagCondition, UsageEvent, UsageFilterSpec
 
 
-def scope_field(budget: Budget, event: UsageEvent) -> str | None:
-    """The event's value of the field the budget's scope looks at."""
-    match budget.scope:
-        case BudgetScope.USER:
-            return event.user_id
-        case BudgetScope.PROVIDER:
-            return event.provider
-        case BudgetScope.PROVIDER_INSTANCE:
-            return str(event.provider_instance_id) if event.provider_instance_id else None
-        case BudgetScope.MODEL:
-            return event.model
-        case BudgetScope.TASK_TYPE:
-            return event.task_type
-        case BudgetScope.TAG:
-            value = (event.tags or {}).get(budget.scope_tag_key or "")
-            return None if value is None else str(value)
-    return None
+def matches(budget: Budget, call: Mapping[BudgetScope, str | None], tags: Mapping[str, str]) -> bool:
+    """Whether a call, described by the values of the fields budgets look at and its tags, falls in the
+    budget's scope (the same rule for stored events and for a call about to be made)."""
+    if budget.scope is BudgetScope.WORKSPACE:
+        return True
+    if budget.scope is BudgetScope.TAG:
+        return tags.get(budget.scope_tag_key or "") == budget.scope_value
+    return call.get(budget.scope) == budget.scope_value
 
 
-def counts(budget: Budget, event: UsageEvent) -> bool:
-    if budget.workspace_id != event.workspace_id:
-        return False
-    return budget.scope is BudgetScope.WORKSPACE or scope_field(budget, event) == budget.scope_value
+def event_fields(event: UsageEvent) -> dict[BudgetScope, str | None]:
+    return {
+        BudgetScope.USER: event.user_id,
+        BudgetScope.PROVIDER: event.provider,
+        BudgetScope.PROVIDER_INSTANCE: str(event.provider_instance_id) if event.provider_instance_id else None,
+        BudgetScope.MODEL: event.model,
+        BudgetScope.TASK_TYPE: event.task_type,
+    }
 
 
 def spend_filter(budget: Budget, start: datetime, end: datetime) -> UsageFilterSpec:

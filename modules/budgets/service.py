@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from modules.budgets.accounting import ALERTS_CHANNEL
 from modules.budgets.periods import period_bounds
 from modules.budgets.records import (
@@ -23,7 +21,7 @@ from modules.budgets.records import (
     WebhookDelivery,
 )
 from modules.budgets.repository import BudgetRepository
-from modules.budgets.scope import spend_filter
+from modules.budgets.scope import matches, spend_filter
 from modules.budgets.validation import BudgetDraft, check_budget, merged
 from modules.budgets.webhooks import new_secret
 from modules.core.database import Database
@@ -101,8 +99,9 @@ class BudgetService:
         await self._check_instance(workspace.id, fields)
         secret = new_secret()
         async with self.database.session_factory.begin() as session:
-            await self._check_name(session, workspace.id, fields.name, besides=None)
             budget = await self.repository.create(session, workspace_id=workspace.id, fields=fields, secret=secret)
+        if budget is None:
+            raise name_taken(fields.name)
         return CreatedBudget(budget=budget, webhook_secret=secret)
 
     async def update(self, principal: Principal, budget_id: str, draft: BudgetDraft) -> Budget:
@@ -110,8 +109,10 @@ class BudgetService:
         fields = check_budget(merged(draft, fields_of(budget)))
         await self._check_instance(budget.workspace_id, fields)
         async with self.database.session_factory.begin() as session:
-            await self._check_name(session, budget.workspace_id, fields.name, besides=budget.id)
-            return await self.repository.update(session, budget.id, fields)
+            updated = await self.repository.update(session, budget.id, fields)
+        if updated is None:
+            raise name_taken(fields.name)
+        return updated
 
     async def delete(self, principal: Principal, budget_id: str) -> Budget:
         """Its periods, alerts and pending deliveries go with it."""
@@ -138,7 +139,7 @@ class BudgetService:
         workspace = await self.workspaces.authorize(principal, workspace_ref, scope, field="workspaceId")
         async with self.database.session_factory() as session:
             budgets = await self.repository.of_workspaces(session, [workspace.id])
-        matching = [b for b in budgets if not b.paused and would_count(b, call, tags)]
+        matching = [b for b in budgets if not b.paused and matches(b, call, tags)]
         spends = await self.spend_of(matching)
         return BudgetCheck(matching=sorted(spends, key=lambda s: (s.remaining_usd, s.budget.name)))
 
@@ -167,10 +168,6 @@ class BudgetService:
     async def alerts_by_id(self, ids: Collection[int]) -> list[BudgetAlert]:
         async with self.database.session_factory() as session:
             return await self.repository.alerts_by_id(session, ids)
-
-    async def budgets_by_id(self, ids: Collection[UUID]) -> dict[UUID, Budget]:
-        async with self.database.session_factory() as session:
-            return {i: b for i in ids if (b := await self.repository.get(session, i)) is not None}
 
     async def watch_alerts(self, principal: Principal, *, workspace_ref: str) -> AsyncIterator[BudgetAlert]:
         """Every alert of the workspace recorded from now on, by any server process (READ)."""
@@ -203,10 +200,6 @@ class BudgetService:
         principal.require(scope, budget.workspace_id)
         return budget
 
-    async def _check_name(self, session: AsyncSession, workspace_id: UUID, name: str, *, besides: UUID | None) -> None:
-        if await self.repository.name_taken(session, workspace_id, name, besides=besides):
-            raise Conflict(f"this workspace already has a budget named {name!r}", field="name")
-
     async def _check_instance(self, workspace_id: UUID, fields: BudgetFields) -> None:
         if fields.scope is not BudgetScope.PROVIDER_INSTANCE:
             return
@@ -217,10 +210,5 @@ class BudgetService:
             raise BadUserInput.of("scopeValue", "no such provider instance in this workspace")
 
 
-def would_count(budget: Budget, call: dict[BudgetScope, str | None], tags: dict[str, str]) -> bool:
-    """The scope rule of accounting (scope.counts), for a call described by its fields."""
-    if budget.scope is BudgetScope.WORKSPACE:
-        return True
-    if budget.scope is BudgetScope.TAG:
-        return tags.get(budget.scope_tag_key or "") == budget.scope_value
-    return call.get(budget.scope) == budget.scope_value
+def name_taken(name: str) -> Conflict:
+    return Conflict(f"this workspace already has a budget named {name!r}", field="name")

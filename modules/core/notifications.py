@@ -40,26 +40,23 @@ class Notifications:
     async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
         """A queue receiving every payload of `channel` from now until the block ends."""
         queue: asyncio.Queue[str] = asyncio.Queue()
-        await self._listen(channel)
-        self.queues[channel].add(queue)
+        async with self.lock:
+            if self.connection is None or self.connection.is_closed():
+                await self._connect()
+            if channel not in self.queues:
+                await self.connection.add_listener(channel, self._receive)
+            self.queues[channel].add(queue)
         try:
             yield queue
         finally:
             self.queues[channel].discard(queue)
 
-    def subscribers(self, channel: str) -> int:
-        return len(self.queues[channel])
-
-    async def _listen(self, channel: str) -> None:
-        async with self.lock:
-            if self.connection is None or self.connection.is_closed():
-                self.connection = await asyncpg.connect(self.dsn)
-                self.connection.add_termination_listener(self._lost)
-                for known in self.queues:
-                    await self.connection.add_listener(known, self._receive)
-            if channel not in self.queues:
-                await self.connection.add_listener(channel, self._receive)
-            self.queues.setdefault(channel, set())
+    async def _connect(self) -> None:
+        """A new LISTEN connection, listening on every channel subscribed so far (hold the lock)."""
+        self.connection = await asyncpg.connect(self.dsn)
+        self.connection.add_termination_listener(self._lost)
+        for channel in self.queues:
+            await self.connection.add_listener(channel, self._receive)
 
     def _receive(self, _connection: Any, _pid: int, channel: str, payload: str) -> None:
         for queue in self.queues.get(channel, ()):
@@ -74,10 +71,7 @@ class Notifications:
         while not self.closed:
             try:
                 async with self.lock:
-                    self.connection = await asyncpg.connect(self.dsn)
-                    self.connection.add_termination_listener(self._lost)
-                    for channel in self.queues:
-                        await self.connection.add_listener(channel, self._receive)
+                    await self._connect()
                 return
             except (OSError, asyncpg.PostgresError) as error:
                 log.warning("LISTEN reconnect failed: %s", error)

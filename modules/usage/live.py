@@ -36,18 +36,21 @@ def payloads(events: Sequence[UsageEvent]) -> list[str]:
         sessions: set[str] = set()
         size = 0
         for event in stored:
-            fresh = event.session_id is not None and event.session_id not in sessions
-            grows = 21 + (len(json.dumps(event.session_id)) + 1 if fresh else 0)
-            if ids and size + grows > MAX_PAYLOAD_BYTES - 100:
+            if ids and size + added_size(event, sessions) > MAX_PAYLOAD_BYTES - 100:
                 found.append(payload_text(workspace_id, ids, sessions))
                 ids, sessions, size = [], set(), 0
-                grows = 21 + (len(json.dumps(event.session_id)) + 1 if event.session_id else 0)
+            size += added_size(event, sessions)
             ids.append(event.id)
-            if event.session_id:
+            if event.session_id is not None:
                 sessions.add(event.session_id)
-            size += grows
         found.append(payload_text(workspace_id, ids, sessions))
     return found
+
+
+def added_size(event: UsageEvent, sessions: set[str]) -> int:
+    """Characters an event adds to a payload, generously: its id, and its session id unless already in."""
+    new_session = event.session_id is not None and event.session_id not in sessions
+    return 21 + (len(json.dumps(event.session_id)) + 1 if new_session else 0)
 
 
 def payload_text(workspace_id: UUID, ids: list[int], sessions: set[str]) -> str:

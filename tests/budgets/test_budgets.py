@@ -239,6 +239,11 @@ async def test_budget_names_are_unique_in_a_workspace(gql, workspace):
         'mutation { createBudget(input: {workspaceId: "acme", name: "Monthly", limitUsd: "1"}) { budget { id } } }'
     )
     assert (error["extensions"]["code"], error["extensions"]["field"]) == ("CONFLICT", "name")
+    other = (await create_budget(gql, name="Other"))["budget"]
+    error = await gql.error(f'mutation {{ updateBudget(id: "{other["id"]}", input: {{name: "Monthly"}}) {{ name }} }}')
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("CONFLICT", "name")
+    renamed = await gql.data(f'mutation {{ updateBudget(id: "{other["id"]}", input: {{name: "Weekly"}}) {{ name }} }}')
+    assert renamed == {"updateBudget": {"name": "Weekly"}}
 
 
 async def test_webhook_urls_show_only_their_origin_without_admin(gql, workspace, container):
