@@ -29,7 +29,7 @@ import httpx
 import psutil
 
 from modules.core.principal import Principal, Scope
-from modules.usage.rollups import REBUILD_SQL
+from modules.usage.rollups import rebuild_statements
 from service.config import Settings
 from service.container import ApplicationContainer
 from service.context import provide
@@ -138,10 +138,10 @@ async def seed(url: str) -> tuple[str, str]:
                 "usage_events", records=rows(workspace, min(100_000, size - offset), rng), columns=COLUMNS
             )
     rolled = time.perf_counter()
-    await connection.execute(str(REBUILD_SQL))  # COPY went around the insert path that keeps the rollup
-    print(f"daily rollup rebuilt in {time.perf_counter() - rolled:.1f} s")
-    await connection.execute("ANALYZE usage_events")
-    await connection.execute("ANALYZE usage_daily")
+    for statement in rebuild_statements():  # COPY went around the insert path that keeps the rollups
+        await connection.execute(statement)
+    print(f"rollups rebuilt in {time.perf_counter() - rolled:.1f} s")
+    await connection.execute("ANALYZE usage_events, usage_daily, usage_hourly, usage_user_daily")
     await connection.close()
     print(
         f"seeded {sum(sizes):,} events in {time.perf_counter() - started:.0f} s; largest workspace {sizes[0]:,} ({sizes[0] / sum(sizes):.0%})"

@@ -26,14 +26,15 @@ from modules.usage.records import (
     UserActivity,
 )
 from modules.usage.repository import UsageRepository
-from modules.usage.rollups import rollup_answers
-from modules.usage.sources import DAILY, EVENTS
+from modules.usage.sources import source_for
 from modules.usage.timeseries import DEFAULT_SPAN, TimeInterval, TimeSeries, UsageTimeSeries, boundaries, zone_named
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
 
 MAX_EVENTS_PAGE = 500
 MAX_GROUPS = 1000
+# usageAnalytics breaks totals down by these (aggregation.py)
+BREAKDOWN_DIMENSIONS = (UsageDimension.PROVIDER, UsageDimension.MODEL, UsageDimension.TASK_TYPE)
 
 
 class UsageAnalyticsService:
@@ -70,7 +71,7 @@ class UsageAnalyticsService:
         if compare_to_previous and (spec.start is None or spec.end is None):
             raise BadUserInput.of("compareTo", "needs filter.from and filter.to to know the period to compare")
         async with self.database.session_factory() as session:
-            source = DAILY if rollup_answers(spec, needs) else EVENTS
+            source = source_for(spec, needs, BREAKDOWN_DIMENSIONS)
             breakdown = await self.aggregates.breakdown(session, spec, needs, source)
             if not compare_to_previous:
                 return breakdown
@@ -121,9 +122,7 @@ class UsageAnalyticsService:
                 descending=descending,
                 limit=limit,
                 needs=needs,
-                source=DAILY
-                if rollup_answers(spec, combined(needs, needs_for_order(order_by)), dimensions)
-                else EVENTS,
+                source=source_for(spec, combined(needs, needs_for_order(order_by)), dimensions),
             )
 
     async def time_series(
@@ -147,7 +146,7 @@ class UsageAnalyticsService:
         bounds = boundaries(start, end, interval, zone)
         async with self.database.session_factory() as session:
             spec = replace(spec, start=start, end=end)
-            source = DAILY if rollup_answers(spec, needs, dimensions, bounds) else EVENTS
+            source = source_for(spec, needs, dimensions, bounds)
             buckets = await self.time_buckets.series(session, spec, bounds, grouping, needs, source)
         return TimeSeries(workspace_id=spec.workspace_id, buckets=buckets)
 
@@ -167,7 +166,14 @@ class UsageAnalyticsService:
         grouping = Grouping((UsageDimension.USER,))
         async with self.database.session_factory() as session:
             return await self.grouping.grouped(
-                session, spec, grouping, order_by=by, descending=True, limit=limit, needs=needs
+                session,
+                spec,
+                grouping,
+                order_by=by,
+                descending=True,
+                limit=limit,
+                needs=needs,
+                source=source_for(spec, combined(needs, needs_for_order(by)), grouping.dimensions),
             )
 
     async def user_activity(

@@ -26,6 +26,19 @@ class UsageDimension(StrEnum):
     TAG = "TAG"
 
 
+# The column each dimension groups by (TAG groups by a key inside the tags).
+DIMENSION_COLUMNS = {
+    UsageDimension.PROVIDER: "provider",
+    UsageDimension.PROVIDER_INSTANCE: "provider_instance_id",
+    UsageDimension.MODEL: "model",
+    UsageDimension.TASK_TYPE: "task_type",
+    UsageDimension.USER: "user_id",
+    UsageDimension.SESSION: "session_id",
+    UsageDimension.STATUS: "status",
+    UsageDimension.ERROR_TYPE: "error_type",
+}
+
+
 @dataclass(frozen=True)
 class Grouping:
     """Checked dimensions to group by, in order; `tag_key` names the tag TAG groups by."""
@@ -52,19 +65,7 @@ class Grouping:
         return [self.expression(d, table).label(f"d{i}") for i, d in enumerate(self.dimensions)]
 
     def expression(self, dimension: UsageDimension, table: Any = Event) -> ColumnElement[Any]:
-        if table is not Event:
-            if dimension is UsageDimension.PROVIDER_INSTANCE:
-                return cast(table.provider_instance_id, Text)
-            return getattr(table, dimension.value.lower())
         if dimension is UsageDimension.TAG:
             return Event.tags[self.tag_key].astext
-        return {
-            UsageDimension.PROVIDER: Event.provider,
-            UsageDimension.PROVIDER_INSTANCE: cast(Event.provider_instance_id, Text),
-            UsageDimension.MODEL: Event.model,
-            UsageDimension.TASK_TYPE: Event.task_type,
-            UsageDimension.USER: Event.user_id,
-            UsageDimension.SESSION: Event.session_id,
-            UsageDimension.STATUS: Event.status,
-            UsageDimension.ERROR_TYPE: Event.error_type,
-        }[dimension]
+        column = getattr(table, DIMENSION_COLUMNS[dimension])
+        return cast(column, Text) if dimension is UsageDimension.PROVIDER_INSTANCE else column

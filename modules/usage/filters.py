@@ -1,7 +1,8 @@
-"""A validated UsageFilterSpec as SQL conditions on usage_events, shared by every read."""
+"""A validated UsageFilterSpec as SQL conditions on usage_events (or a rollup), shared by every read."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -9,29 +10,37 @@ from sqlalchemy import ColumnElement
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UsageFilterSpec
 
+# The filter's fields that a column must equal, and those that list the values a column may hold.
+EQUALITY_COLUMNS = {
+    "provider": "provider",
+    "model": "model",
+    "task_type": "task_type",
+    "provider_instance_id": "provider_instance_id",
+    "status": "status",
+    "user_id": "user_id",
+    "error_type": "error_type",
+    "session_id": "session_id",
+}
+MEMBERSHIP_COLUMNS = {"providers": "provider", "models": "model", "task_types": "task_type", "user_ids": "user_id"}
 
-def shared_conditions(spec: UsageFilterSpec, table: Any) -> list[ColumnElement[bool]]:
-    """The conditions on columns both the events and the daily rollup hold."""
+
+def column_conditions(spec: UsageFilterSpec, table: Any) -> list[ColumnElement[bool]]:
+    """The workspace and every equality or membership the filter sets, on `table`'s columns of those names
+    (a rollup is only asked when it holds them all)."""
     conditions: list[ColumnElement[bool]] = [table.workspace_id == spec.workspace_id]
-    equalities = {
-        table.provider: spec.provider,
-        table.model: spec.model,
-        table.task_type: spec.task_type,
-        table.provider_instance_id: spec.provider_instance_id,
-        table.status: spec.status.value if spec.status else None,
-    }
-    conditions.extend(column == value for column, value in equalities.items() if value is not None)
-    memberships = {table.provider: spec.providers, table.model: spec.models, table.task_type: spec.task_types}
-    conditions.extend(column.in_(values) for column, values in memberships.items() if values is not None)
+    for field, column in EQUALITY_COLUMNS.items():
+        value = getattr(spec, field)
+        if value is not None:
+            conditions.append(getattr(table, column) == (value.value if isinstance(value, Enum) else value))
+    for field, column in MEMBERSHIP_COLUMNS.items():
+        values = getattr(spec, field)
+        if values is not None:
+            conditions.append(getattr(table, column).in_(values))
     return conditions
 
 
 def filter_conditions(spec: UsageFilterSpec) -> list[ColumnElement[bool]]:
-    conditions = shared_conditions(spec, Event)
-    equalities = {Event.user_id: spec.user_id, Event.error_type: spec.error_type, Event.session_id: spec.session_id}
-    conditions.extend(column == value for column, value in equalities.items() if value is not None)
-    if spec.user_ids is not None:
-        conditions.append(Event.user_id.in_(spec.user_ids))
+    conditions = column_conditions(spec, Event)
     for tag in spec.tags:
         conditions.append(
             Event.tags.has_key(tag.key) if tag.value is None else Event.tags.contains({tag.key: tag.value})

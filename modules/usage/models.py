@@ -97,7 +97,29 @@ class SessionRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class DailyUsageRow(Base):
+class RollupSums:
+    """The sums every rollup row holds: counts, tokens, cost, and the sums and counts behind each average."""
+
+    calls: Mapped[int] = mapped_column(BigInteger)
+    success_count: Mapped[int] = mapped_column(BigInteger)
+    error_count: Mapped[int] = mapped_column(BigInteger)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    cached_prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
+    total_tokens: Mapped[int] = mapped_column(BigInteger)
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    unpriced_calls: Mapped[int] = mapped_column(BigInteger)
+    duration_sum: Mapped[int] = mapped_column(BigInteger)
+    duration_count: Mapped[int] = mapped_column(BigInteger)
+    ttft_sum: Mapped[int] = mapped_column(BigInteger)
+    ttft_count: Mapped[int] = mapped_column(BigInteger)
+    timed_completion_tokens: Mapped[int] = mapped_column(BigInteger)  # completion tokens of calls with a duration
+    timed_duration_sum: Mapped[int] = mapped_column(BigInteger)
+
+
+class DailyUsageRow(RollupSums, Base):
     """Sums of a workspace's events per UTC day, provider, provider instance, model, task type and status,
     kept in the transaction that stores the events. Queries that need nothing finer (no user, session, tag,
     error type, percentile or distinct count; whole UTC days) read it instead of the events."""
@@ -126,20 +148,44 @@ class DailyUsageRow(Base):
     model: Mapped[str] = mapped_column(Text)
     task_type: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
-    calls: Mapped[int] = mapped_column(BigInteger)
-    success_count: Mapped[int] = mapped_column(BigInteger)
-    error_count: Mapped[int] = mapped_column(BigInteger)
-    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
-    completion_tokens: Mapped[int] = mapped_column(BigInteger)
-    cached_prompt_tokens: Mapped[int] = mapped_column(BigInteger)
-    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
-    reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
-    total_tokens: Mapped[int] = mapped_column(BigInteger)
-    cost_usd: Mapped[Decimal] = mapped_column(Numeric(20, 10))
-    unpriced_calls: Mapped[int] = mapped_column(BigInteger)
-    duration_sum: Mapped[int] = mapped_column(BigInteger)
-    duration_count: Mapped[int] = mapped_column(BigInteger)
-    ttft_sum: Mapped[int] = mapped_column(BigInteger)
-    ttft_count: Mapped[int] = mapped_column(BigInteger)
-    timed_completion_tokens: Mapped[int] = mapped_column(BigInteger)  # completion tokens of calls with a duration
-    timed_duration_sum: Mapped[int] = mapped_column(BigInteger)
+
+
+class HourlyUsageRow(RollupSums, Base):
+    """Sums per workspace, UTC hour, provider, provider instance, model and status (no task type: with it the
+    rows of a busy workspace would be almost as many as its events). Hourly series, and days or ranges that
+    start on a whole hour (any time zone with a whole-hour offset), read it."""
+
+    __tablename__ = "usage_hourly"
+    __table_args__ = (
+        Index(
+            "uq_usage_hourly_key",
+            "workspace_id",
+            "hour",
+            "provider",
+            "provider_instance_id",
+            "model",
+            "status",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    provider: Mapped[str] = mapped_column(Text)
+    provider_instance_id: Mapped[UUID | None] = mapped_column()
+    model: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+
+
+class DailyUserUsageRow(RollupSums, Base):
+    """Sums per workspace, UTC day and end user (events that name one): what topUsers ranks."""
+
+    __tablename__ = "usage_user_daily"
+    __table_args__ = (Index("uq_usage_user_daily_key", "workspace_id", "day", "user_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    user_id: Mapped[str] = mapped_column(Text)

@@ -220,8 +220,9 @@ class UsageService:
                 last_id = events[-1].id
                 costs = await self.providers.price_many([price_request(e) for e in events])
                 updates = {e.id: c for e, c in zip(events, costs, strict=True) if not same_cost(e, c)}
+                await self.rollups.remove(session, list(updates))  # out at the old cost, back in at the new
                 await self.repository.set_costs(session, updates)
-                await self.rollups.recosted(session, events, updates)
+                await self.rollups.add(session, list(updates))
                 examined += len(events)
                 changed += len(updates)
                 before += sum((e.cost_usd or Decimal(0) for e in events), Decimal(0))

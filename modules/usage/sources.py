@@ -1,67 +1,116 @@
-"""Where sums are read from: the events themselves, or the daily rollup when it can answer (rollups.py).
-Both give the same column names, conditions and metric labels, so every summing query is written once."""
+"""Where sums are read from: the events themselves, or a rollup (rollups.py) when it can answer exactly.
+Every source gives the same column names, conditions and metric labels, so each summing query is written
+once; `source_for` picks the smallest source that holds what a query filters, groups and measures by."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, DateTime, Float, Numeric, cast, func, literal, null
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from modules.usage.filters import filter_conditions, shared_conditions
+from modules.usage.dimensions import DIMENSION_COLUMNS, UsageDimension
+from modules.usage.filters import EQUALITY_COLUMNS, MEMBERSHIP_COLUMNS, column_conditions, filter_conditions
 from modules.usage.metrics import ALL_METRICS, TOKEN_COLUMNS, MetricNeeds, metric_columns
-from modules.usage.models import DailyUsageRow as Daily
+from modules.usage.models import DailyUsageRow, DailyUserUsageRow, HourlyUsageRow
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UsageFilterSpec
 
 
 @dataclass(frozen=True)
 class Source:
-    rollup: bool
+    table: Any
+    bucket: str | None = None  # the rollup's time column ("day" or "hour"); None for the events
 
     @property
-    def table(self) -> Any:
-        return Daily if self.rollup else Event
+    def rollup(self) -> bool:
+        return self.bucket is not None
+
+    def answers(
+        self,
+        spec: UsageFilterSpec,
+        needs: MetricNeeds,
+        dimensions: Sequence[UsageDimension] = (),
+        bounds: Sequence[datetime] = (),
+    ) -> bool:
+        """Whether this source gives exactly the events' answer: it has a column for every condition and
+        dimension, its buckets fit every time bound, and no per-call metric (percentiles) is asked."""
+        if not self.rollup:
+            return True
+        if needs.duration_percentiles or needs.ttft_percentiles:
+            return False
+        if needs.distinct_users and not self._has("user_id"):
+            return False
+        filtered = [c for f, c in EQUALITY_COLUMNS.items() if getattr(spec, f) is not None]
+        filtered += [c for f, c in MEMBERSHIP_COLUMNS.items() if getattr(spec, f) is not None]
+        if spec.tags or not all(self._has(column) for column in filtered):
+            return False
+        if self._has("user_id"):  # holds only the events that name a user: the query must want only those
+            if not (spec.with_user or spec.user_id is not None or spec.user_ids is not None):
+                return False
+        elif spec.with_user:
+            return False
+        if not all(d in DIMENSION_COLUMNS and self._has(DIMENSION_COLUMNS[d]) for d in dimensions):
+            return False
+        return all(m is None or self._aligned(m) for m in (spec.start, spec.end, *bounds))
 
     def conditions(self, spec: UsageFilterSpec) -> list[ColumnElement[bool]]:
         if not self.rollup:
             return filter_conditions(spec)
-        found = shared_conditions(spec, Daily)
-        if spec.start is not None:  # whole UTC days: rollup_answers() checked it
-            found.append(Daily.day >= spec.start.astimezone(UTC).date())
+        found = column_conditions(spec, self.table)
+        column = getattr(self.table, str(self.bucket))
+        if spec.start is not None:  # aligned to the buckets: answers() checked it
+            found.append(column >= self._bucket_of(spec.start))
         if spec.end is not None:
-            found.append(Daily.day < spec.end.astimezone(UTC).date())
+            found.append(column < self._bucket_of(spec.end))
         return found
 
     def time(self) -> ColumnElement[Any]:
-        """The moment a row stands for: the event's, or its day's UTC midnight."""
+        """The moment a row stands for: the event's, or the start (UTC) of its rollup bucket."""
         if not self.rollup:
             return Event.occurred_at
-        return cast(func.timezone("UTC", cast(Daily.day, DateTime)), DateTime(timezone=True))
+        if self.bucket == "hour":
+            return self.table.hour
+        return cast(func.timezone("UTC", cast(self.table.day, DateTime)), DateTime(timezone=True))
 
     def metrics(self, needs: MetricNeeds = ALL_METRICS) -> list[ColumnElement[Any]]:
-        """The labels of metric_columns; on the rollup, the metrics it cannot hold are null (and never asked)."""
+        """The labels of metric_columns; on a rollup, the metrics it cannot hold are null (and never asked)."""
         if not self.rollup:
             return metric_columns(needs)
-        throughput = (
-            func.sum(Daily.timed_completion_tokens) * 1000.0 / func.nullif(func.sum(Daily.timed_duration_sum), 0)
-        )
+        t = self.table
+        throughput = func.sum(t.timed_completion_tokens) * 1000.0 / func.nullif(func.sum(t.timed_duration_sum), 0)
+        counts_users = needs.distinct_users and self._has("user_id")
+        distinct_users = func.count(t.user_id.distinct()) if counts_users else literal(0, BigInteger)
         return [
-            func.coalesce(func.sum(Daily.calls), 0).cast(BigInteger).label("calls"),
-            func.coalesce(func.sum(Daily.success_count), 0).cast(BigInteger).label("success_count"),
-            func.coalesce(func.sum(Daily.error_count), 0).cast(BigInteger).label("error_count"),
-            *[func.coalesce(func.sum(getattr(Daily, name)), 0).cast(BigInteger).label(name) for name in TOKEN_COLUMNS],
-            func.coalesce(func.sum(Daily.cost_usd), 0).label("cost_usd"),
-            func.coalesce(func.sum(Daily.unpriced_calls), 0).cast(BigInteger).label("unpriced_calls"),
-            literal(0, BigInteger).label("distinct_users"),
-            mean(Daily.duration_sum, Daily.duration_count).label("avg_duration_ms"),
+            func.coalesce(func.sum(t.calls), 0).cast(BigInteger).label("calls"),
+            func.coalesce(func.sum(t.success_count), 0).cast(BigInteger).label("success_count"),
+            func.coalesce(func.sum(t.error_count), 0).cast(BigInteger).label("error_count"),
+            *[func.coalesce(func.sum(getattr(t, name)), 0).cast(BigInteger).label(name) for name in TOKEN_COLUMNS],
+            func.coalesce(func.sum(t.cost_usd), 0).label("cost_usd"),
+            func.coalesce(func.sum(t.unpriced_calls), 0).cast(BigInteger).label("unpriced_calls"),
+            distinct_users.label("distinct_users"),
+            mean(t.duration_sum, t.duration_count).label("avg_duration_ms"),
             cast(null(), ARRAY(Float)).label("duration_percentiles"),
-            mean(Daily.ttft_sum, Daily.ttft_count).label("avg_time_to_first_token_ms"),
+            mean(t.ttft_sum, t.ttft_count).label("avg_time_to_first_token_ms"),
             cast(null(), ARRAY(Float)).label("ttft_percentiles"),
             throughput.cast(Float).label("avg_tokens_per_second"),
         ]
+
+    def _has(self, column: str) -> bool:
+        return column in self.table.__table__.columns
+
+    def _aligned(self, moment: datetime) -> bool:
+        utc = moment.astimezone(UTC)
+        if self.bucket == "hour":
+            return utc.minute == 0 and utc.second == 0 and utc.microsecond == 0
+        return utc.timetz() == time(0, tzinfo=UTC)
+
+    def _bucket_of(self, moment: datetime) -> Any:
+        utc = moment.astimezone(UTC)
+        return utc if self.bucket == "hour" else utc.date()
 
 
 def mean(total: Any, count: Any) -> ColumnElement[Any]:
@@ -69,5 +118,22 @@ def mean(total: Any, count: Any) -> ColumnElement[Any]:
     return (cast(func.sum(total), Numeric) / func.nullif(func.sum(count), 0)).cast(Float)
 
 
-EVENTS = Source(rollup=False)
-DAILY = Source(rollup=True)
+EVENTS = Source(Event)
+DAILY = Source(DailyUsageRow, "day")
+HOURLY = Source(HourlyUsageRow, "hour")
+USER_DAILY = Source(DailyUserUsageRow, "day")
+# Smallest first: a daily row sums what up to 24 hourly rows do; per-user rows answer only per-user questions.
+ROLLUPS = (DAILY, HOURLY, USER_DAILY)
+
+
+def source_for(
+    spec: UsageFilterSpec,
+    needs: MetricNeeds,
+    dimensions: Sequence[UsageDimension] = (),
+    bounds: Sequence[datetime] = (),
+) -> Source:
+    """The first rollup that answers exactly, else the events."""
+    for source in ROLLUPS:
+        if source.answers(spec, needs, dimensions, bounds):
+            return source
+    return EVENTS
