@@ -6,7 +6,7 @@ Generates realistic data with COPY (100 workspaces, Zipf-like sizes so the large
 40 models, 12 task types, 5,000 users, sessions, 2% errors, tags, 90 days), starts `llm-usage serve`, and for
 the largest workspace and one 30-day window runs each query 50 times: p50/p95 of the API, of the same answer
 by a plain GROUP BY on the events table, and of loading the rows and summing in Python (the seed's way).
-Answers are checked equal (calls and cost). Prints the ratios and the server's peak RSS.
+The three answers are checked equal (every group's calls and cost). Prints the ratios and the server's peak RSS.
 """
 
 from __future__ import annotations
@@ -20,9 +20,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -149,22 +153,114 @@ async def seed(url: str) -> tuple[str, str]:
     return dsn, key
 
 
+WHERE = "workspace_id = $1 AND occurred_at >= $2 AND occurred_at < $3"
+Rows = set[tuple[Any, ...]]  # (group key..., calls, cost): one answer, comparable whoever computed it
+
+
+@dataclass(frozen=True)
+class Query:
+    """One dashboard query, and the same answer by a plain GROUP BY and by summing loaded rows in Python."""
+
+    graphql: str
+    plain_sql: str
+    api_rows: Callable[[dict[str, Any]], Rows]
+    summed: Callable[[list[asyncpg.Record]], Rows]
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(value or 0).normalize()
+
+
+def summed_by(records: list[asyncpg.Record], key: Callable[[asyncpg.Record], tuple[Any, ...]]) -> dict[Any, list]:
+    groups: dict[Any, list] = defaultdict(lambda: [0, Decimal(0)])
+    for record in records:
+        group = groups[key(record)]
+        group[0] += 1
+        group[1] += record["cost_usd"] or 0
+    return groups
+
+
+def as_rows(groups: dict[Any, list]) -> Rows:
+    return {(*key, calls, money(cost)) for key, (calls, cost) in groups.items()}
+
+
+def metric_row(key: tuple[Any, ...], metrics: dict[str, Any]) -> tuple[Any, ...]:
+    return (*key, metrics["calls"], money(metrics["costUsd"]))
+
+
+def top_users(records: list[asyncpg.Record]) -> Rows:
+    groups = summed_by([r for r in records if r["user_id"] is not None], lambda r: (r["user_id"],))
+    ranked = sorted(groups.items(), key=lambda item: (-item[1][1], -item[1][0], item[0]))[:10]
+    return as_rows(dict(ranked))
+
+
+def hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 QUERIES = {
-    "usageAnalytics": "{ usageAnalytics(filter: $f) { totals { calls costUsd } byModel { key metrics { calls } } } }",
-    "usage(MODEL, TASK_TYPE)": "{ usage(filter: $f, groupBy: [MODEL, TASK_TYPE], limit: 1000) { groups { metrics { calls costUsd } } } }",
-    "usageTimeSeries(DAY)": "{ usageTimeSeries(filter: $f, interval: DAY) { buckets { metrics { calls costUsd } } } }",
-    "usageTimeSeries(HOUR, PROVIDER)": "{ usageTimeSeries(filter: $f, interval: HOUR, groupBy: [PROVIDER]) { buckets { metrics { calls costUsd } } } }",
-    "topUsers": "{ topUsers(filter: $f, limit: 10) { userId metrics { calls costUsd } } }",
+    "usageAnalytics": Query(
+        "{ usageAnalytics(filter: $f) { totals { calls costUsd } byModel { key metrics { calls costUsd } } } }",
+        f"SELECT coalesce(model, '*'), count(*), coalesce(sum(cost_usd), 0) FROM usage_events WHERE {WHERE} "
+        "GROUP BY ROLLUP (model)",
+        lambda d: (
+            {metric_row(("*",), d["usageAnalytics"]["totals"])}
+            | {metric_row((g["key"],), g["metrics"]) for g in d["usageAnalytics"]["byModel"]}
+        ),
+        lambda rs: as_rows(summed_by(rs, lambda r: ("*",))) | as_rows(summed_by(rs, lambda r: (r["model"],))),
+    ),
+    "usage(MODEL, TASK_TYPE)": Query(
+        "{ usage(filter: $f, groupBy: [MODEL, TASK_TYPE], limit: 1000) { groups { model: value(dimension: MODEL) "
+        "task: value(dimension: TASK_TYPE) metrics { calls costUsd } } } }",
+        f"SELECT model, task_type, count(*), coalesce(sum(cost_usd), 0) FROM usage_events WHERE {WHERE} "
+        "GROUP BY model, task_type",
+        lambda d: {metric_row((g["model"], g["task"]), g["metrics"]) for g in d["usage"]["groups"]},
+        lambda rs: as_rows(summed_by(rs, lambda r: (r["model"], r["task_type"]))),
+    ),
+    "usageTimeSeries(DAY)": Query(
+        "{ usageTimeSeries(filter: $f, interval: DAY) { buckets { start metrics { calls costUsd } } } }",
+        f"SELECT date_trunc('day', occurred_at, 'UTC'), count(*), coalesce(sum(cost_usd), 0) FROM usage_events "
+        f"WHERE {WHERE} GROUP BY 1",
+        lambda d: {
+            metric_row((datetime.fromisoformat(b["start"]),), b["metrics"])
+            for b in d["usageTimeSeries"]["buckets"]
+            if b["metrics"]["calls"]
+        },
+        lambda rs: as_rows(
+            summed_by(
+                rs, lambda r: (r["occurred_at"].astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0),)
+            )
+        ),
+    ),
+    "usageTimeSeries(HOUR, PROVIDER)": Query(
+        "{ usageTimeSeries(filter: $f, interval: HOUR, groupBy: [PROVIDER]) { buckets { start "
+        "groups { provider: value(dimension: PROVIDER) metrics { calls costUsd } } } } }",
+        f"SELECT date_trunc('hour', occurred_at, 'UTC'), provider, count(*), coalesce(sum(cost_usd), 0) "
+        f"FROM usage_events WHERE {WHERE} GROUP BY 1, 2",
+        lambda d: {
+            metric_row((datetime.fromisoformat(b["start"]), g["provider"]), g["metrics"])
+            for b in d["usageTimeSeries"]["buckets"]
+            for g in b["groups"]
+        },
+        lambda rs: as_rows(summed_by(rs, lambda r: (hour(r["occurred_at"].astimezone(UTC)), r["provider"]))),
+    ),
+    "topUsers": Query(
+        "{ topUsers(filter: $f, limit: 10) { userId metrics { calls costUsd } } }",
+        f"SELECT user_id, count(*), coalesce(sum(cost_usd), 0) FROM usage_events WHERE {WHERE} "
+        "AND user_id IS NOT NULL GROUP BY user_id ORDER BY 3 DESC, 2 DESC, 1 LIMIT 10",
+        lambda d: {metric_row((u["userId"],), u["metrics"]) for u in d["topUsers"]},
+        top_users,
+    ),
 }
-PLAIN_SQL = (
-    "SELECT count(*), sum(cost_usd) FROM (SELECT model, task_type, count(*), sum(cost_usd) AS cost_usd FROM usage_events "
-    "WHERE workspace_id = $1 AND occurred_at >= $2 AND occurred_at < $3 GROUP BY model, task_type) g"
-)
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95) - 1] * 1000
+
+
+def plain_rows(records: list[asyncpg.Record]) -> Rows:
+    return {(*r[:-2], r[-2], money(r[-1])) for r in records}
 
 
 async def compare(dsn: str, key: str) -> None:
@@ -188,46 +284,40 @@ async def compare(dsn: str, key: str) -> None:
                 except httpx.HTTPError:
                     await asyncio.sleep(0.1)
             variables = {"f": {"workspaceId": "w0", "from": WINDOW[0].isoformat(), "to": WINDOW[1].isoformat()}}
-            plain = []
-            for _ in range(RUNS):
-                started = time.perf_counter()
-                await connection.fetchrow(PLAIN_SQL, workspace, *WINDOW)
-                plain.append(time.perf_counter() - started)
-            loaded = []
+            loads: list[float] = []
             for _ in range(max(3, RUNS // 10)):
                 started = time.perf_counter()
-                records = await connection.fetch(
-                    "SELECT * FROM usage_events WHERE workspace_id = $1 AND occurred_at >= $2 AND occurred_at < $3",
-                    workspace,
-                    *WINDOW,
-                )
-                summed = sum((r["cost_usd"] for r in records), Decimal(0))
-                loaded.append(time.perf_counter() - started)
-            print(f"window: {len(records):,} events of the largest workspace; cost {summed}")
+                records = await connection.fetch(f"SELECT * FROM usage_events WHERE {WHERE}", workspace, *WINDOW)
+                loads.append(time.perf_counter() - started)
             print(
-                f"plain GROUP BY: p50 {percentiles(plain)[0]:.1f} ms p95 {percentiles(plain)[1]:.1f} ms;"
-                f" load-and-sum: p50 {percentiles(loaded)[0]:.0f} ms"
+                f"window: {len(records):,} events of the largest workspace; loading them: p50 {percentiles(loads)[0]:.0f} ms"
             )
             for name, query in QUERIES.items():
-                document = "query($f: UsageFilter!) " + query
-                samples = []
+                plain, summing, samples = [], [], []
+                for _ in range(RUNS):
+                    started = time.perf_counter()
+                    plain_answer = plain_rows(await connection.fetch(query.plain_sql, workspace, *WINDOW))
+                    plain.append(time.perf_counter() - started)
+                for _ in range(max(3, RUNS // 10)):
+                    started = time.perf_counter()
+                    summed_answer = query.summed(records)
+                    summing.append(time.perf_counter() - started)
+                document = "query($f: UsageFilter!) " + query.graphql
                 for _ in range(RUNS):
                     started = time.perf_counter()
                     body = (await http.post("/graphql", json={"query": document, "variables": variables})).json()
                     samples.append(time.perf_counter() - started)
                     peak = max(peak, process.memory_info().rss)
                 assert "errors" not in body, body
-                if name == "usageAnalytics":
-                    totals = body["data"]["usageAnalytics"]["totals"]
-                    assert totals["calls"] == len(records) and Decimal(totals["costUsd"]) == summed, (
-                        totals,
-                        len(records),
-                        summed,
-                    )
+                api_answer = query.api_rows(body["data"])
+                assert api_answer == plain_answer == summed_answer, (name, len(api_answer), len(plain_answer))
                 p50, p95 = percentiles(samples)
+                plain_p50 = percentiles(plain)[0]
+                load_and_sum = percentiles(loads)[0] + percentiles(summing)[0]
                 print(
-                    f"{name:34s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms   vs GROUP BY x{percentiles(plain)[0] / p50:5.2f}"
-                    f"   vs load-and-sum x{percentiles(loaded)[0] / p50:6.1f}"
+                    f"{name:32s} API p50 {p50:7.1f} ms p95 {p95:7.1f} ms | GROUP BY p50 {plain_p50:7.1f} ms "
+                    f"x{plain_p50 / p50:6.2f} | load-and-sum {load_and_sum:7.0f} ms x{load_and_sum / p50:6.1f} "
+                    f"| {len(api_answer):,} rows, equal"
                 )
         print(
             f"server peak RSS {peak / 1e6:.0f} MB; machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"

@@ -174,6 +174,7 @@ class UsageAnalyticsService:
                 limit=limit,
                 needs=needs,
                 source=source_for(spec, combined(needs, needs_for_order(by)), grouping.dimensions),
+                with_others=False,  # topUsers lists users only
             )
 
     async def user_activity(
@@ -192,6 +193,7 @@ class UsageAnalyticsService:
                 order_by=UsageMetric.COST_USD,
                 descending=True,
                 limit=MAX_GROUPS,
+                with_others=False,
             )
             events = await self.repository.page(session, spec, before=None, limit=recent)
         if metrics.calls == 0 and not await self.users.by_keys({(spec.workspace_id, user_id)}):

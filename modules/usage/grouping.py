@@ -34,9 +34,11 @@ class UsageGrouping:
         limit: int,
         needs: MetricNeeds = ALL_METRICS,
         source: Source = EVENTS,
+        with_others: bool = True,
     ) -> GroupedUsage:
-        """At most two statements: the groups (one more than asked, to know if any were left out), then the
-        others' metrics over the events of every group not shown, aggregated again so percentiles stay exact."""
+        """At most two statements: the groups (one more than asked, to know if any were left out), then (unless
+        `with_others` is off) the others' metrics over the events of every group not shown, aggregated again
+        so percentiles stay exact."""
         keys = grouping.columns(source.table)
         needs = combined(needs, needs_for_order(order_by))
         grouped = select(*keys, *source.metrics(needs)).where(*source.conditions(spec)).group_by(*keys).subquery("g")
@@ -55,7 +57,7 @@ class UsageGrouping:
             DimensionGroup(values=tuple(row[i] for i in range(len(keys))), metrics=metrics_from_row(row))
             for row in rows[:limit]
         ]
-        if len(rows) <= limit:
+        if len(rows) <= limit or not with_others:
             return GroupedUsage(workspace_id=spec.workspace_id, groups=groups, others=None)
         others = await self._others(session, spec, grouping, groups, needs, source)
         return GroupedUsage(workspace_id=spec.workspace_id, groups=groups, others=others)

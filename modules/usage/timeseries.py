@@ -149,7 +149,7 @@ class UsageTimeSeries:
         groups: dict[int, list[DimensionGroup]] = {}
         for row in rows:
             if keys and row.grouping_mask == 0:
-                values = tuple(row._mapping[f"d{i}"] for i in range(len(keys)))
+                values = tuple(row[1 : 1 + len(keys)])  # the columns after the bucket
                 groups.setdefault(row.bucket, []).append(DimensionGroup(values=values, metrics=metrics_from_row(row)))
             else:
                 totals[row.bucket] = metrics_from_row(row)
