@@ -5,16 +5,15 @@ Its auto-update (which fetches from the internet) is never started: new prices c
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import genai_prices
-from genai_prices import Usage
 from genai_prices.data_snapshot import get_snapshot
 from genai_prices.types import TieredPrices
 
+from modules.providers.affine_prices import AffinePrices
 from modules.providers.pricing import CostSource, PricedCost, TokenCounts
 
 
@@ -56,22 +55,15 @@ class PriceCatalogue:
 
     version: str = genai_prices.__version__
 
+    def __init__(self) -> None:
+        self.affine = AffinePrices()
+
     def price(self, *, provider: str, model: str, tokens: TokenCounts, at: datetime) -> PricedCost | None:
         """The catalogue's cost of a call at moment `at`, or None if it does not know the provider+model."""
-        usage = Usage(
-            input_tokens=tokens.prompt,
-            cache_read_tokens=tokens.cached_prompt,
-            cache_write_tokens=tokens.cache_write,
-            output_tokens=tokens.completion,
-            output_reasoning_tokens=tokens.reasoning,
-        )
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                calculation = genai_prices.calc_price(usage, model, provider_id=provider, genai_request_timestamp=at)
-        except LookupError:
+        split = self.affine.cost(provider, model, tokens, at)
+        if split is None:
             return None
-        return PricedCost.split(calculation.input_price, calculation.output_price, CostSource.CATALOG)
+        return PricedCost.split(*split, CostSource.CATALOG)
 
     def providers(self) -> list[CatalogueProvider]:
         return sorted((CatalogueProvider(id=p.id, name=p.name) for p in get_snapshot().providers), key=lambda p: p.id)
