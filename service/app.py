@@ -28,6 +28,7 @@ from service.graphql import build_schema
 from service.limits import BodySizeLimit
 from service.migrations import current_revision, head_revision
 from service.observability import RequestIdMiddleware
+from service.resources import start_resources, stop_resources
 
 GRAPHIQL_DIR = Path(__file__).parent / "static" / "graphiql"
 
@@ -107,7 +108,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await provide(container.init_resources())
+        await start_resources(container)
         background = []
         if container.settings().webhooks_enabled:
             dispatcher = await provide(container.budgets.dispatcher())
@@ -118,7 +119,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
-            await provide(container.shutdown_resources())
+            await stop_resources(container)
 
     app = Starlette(
         routes=[

@@ -20,6 +20,7 @@ from service.database import resolve_database_url
 from service.limits import GRACEFUL_SHUTDOWN_S, MAX_CONCURRENCY
 from service.migrations import upgrade_to_head
 from service.observability import configure_logging
+from service.resources import start_resources, stop_resources
 
 T = TypeVar("T")
 FIRST_START_LOCK_ID = 7_245_811_002
@@ -38,11 +39,11 @@ async def migrate(settings: Settings) -> str:
 
 async def with_container(work: Callable[[ApplicationContainer], Awaitable[T]]) -> T:
     container = ApplicationContainer()
-    await provide(container.init_resources())
+    await start_resources(container)
     try:
         return await work(container)
     finally:
-        await provide(container.shutdown_resources())
+        await stop_resources(container)
 
 
 async def prepare(settings: Settings, graphql_url: str) -> str | None:

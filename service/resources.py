@@ -1,0 +1,31 @@
+"""Opening and closing the container's resources (database engines, the LISTEN connection) for a process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector import providers
+
+from service.container import ApplicationContainer
+from service.context import provide
+
+
+def resources_of(container: ApplicationContainer) -> list[providers.Resource[Any]]:
+    return [container.database, container.read_database, container.notifications]
+
+
+async def start_resources(container: ApplicationContainer) -> None:
+    """Opens the resources, then hands them to the providers as plain objects. Otherwise dependency-injector
+    resolves every Factory that depends on an async Resource through asyncio.gather on every call: 2.5 ms
+    of each request's context, 0.14 ms once the resources are objects (measured on the 2-core bench box)."""
+    await provide(container.init_resources())
+    for resource in resources_of(container):
+        resource.override(providers.Object(await provide(resource())))
+    for provider in container.traverse():
+        provider.reset_async_mode()  # detected again on the next call: now synchronous
+
+
+async def stop_resources(container: ApplicationContainer) -> None:
+    for resource in resources_of(container):
+        resource.reset_override()
+    await provide(container.shutdown_resources())
