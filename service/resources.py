@@ -28,4 +28,5 @@ async def start_resources(container: ApplicationContainer) -> None:
 async def stop_resources(container: ApplicationContainer) -> None:
     for resource in resources_of(container):
         resource.reset_override()
+        resource.enable_async_mode()  # so that shutting it down awaits its async generator's cleanup
     await provide(container.shutdown_resources())
