@@ -146,7 +146,18 @@ async def prepare(url: str) -> tuple[str, str, str]:
 async def run(dsn: str, key: str, workspace_id: str) -> None:
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(PORT), "--workers", str(WORKERS)]
     if PROFILE:  # BENCH_PROFILE=out.txt: the server runs under py-spy (collapsed stacks, GIL and idle excluded)
-        command = [str(Path(sys.executable).with_name("py-spy")), "record", "--format", "raw", "--rate", "200", "-o", PROFILE, "--", *command]
+        command = [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "-o",
+            PROFILE,
+            "--",
+            *command,
+        ]
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
         command,
         env={**os.environ, "DATABASE_URL": dsn, "LOG_LEVEL": "warning", "LLM_USAGE_RATE_LIMIT": "0"},
