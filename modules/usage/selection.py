@@ -1,4 +1,4 @@
-"""Which costly metrics a GraphQL request selects, so the SQL computes only those (see MetricNeeds)."""
+"""Which metrics a GraphQL request selects, so the SQL computes only those (see MetricNeeds)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,29 @@ def field_names(selections: Iterable[Any]) -> Iterator[str]:
         yield from field_names(getattr(selection, "selections", None) or ())
 
 
+# The optional sums (metrics.OPTIONAL_SUMS) each field of UsageMetrics or UsageChange is computed from.
+FIELD_SUMS = {
+    "successCount": "success_count",
+    "errorCount": "error_count",
+    "errorRate": "error_count",
+    "promptTokens": "prompt_tokens",
+    "completionTokens": "completion_tokens",
+    "cachedPromptTokens": "cached_prompt_tokens",
+    "cacheWriteTokens": "cache_write_tokens",
+    "reasoningTokens": "reasoning_tokens",
+    "totalTokens": "total_tokens",
+    "unpricedCalls": "unpriced_calls",
+    "avgDurationMs": "avg_duration_ms",
+    "avgTimeToFirstTokenMs": "avg_time_to_first_token_ms",
+    "avgTokensPerSecond": "avg_tokens_per_second",
+}
+
+
 def metric_needs(info: strawberry.Info[Any]) -> MetricNeeds:
     names = set(field_names(info.selected_fields))
     return MetricNeeds(
         duration_percentiles=bool(names & DURATION_PERCENTILES),
         ttft_percentiles=bool(names & TTFT_PERCENTILES),
         distinct_users="distinctUsers" in names,
+        sums=frozenset(FIELD_SUMS[name] for name in names & FIELD_SUMS.keys()),
     )

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from modules.usage.dimensions import DIMENSION_COLUMNS, UsageDimension
 from modules.usage.filters import EQUALITY_COLUMNS, MEMBERSHIP_COLUMNS, column_conditions, filter_conditions
-from modules.usage.metrics import ALL_METRICS, TOKEN_COLUMNS, MetricNeeds, metric_columns
+from modules.usage.metrics import ALL_METRICS, TOKEN_COLUMNS, MetricNeeds, metric_columns, pruned
 from modules.usage.models import DailyUsageRow, DailyUserUsageRow, HourlyUsageRow
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UsageFilterSpec
@@ -84,20 +84,23 @@ class Source:
         throughput = func.sum(t.timed_completion_tokens) * 1000.0 / func.nullif(func.sum(t.timed_duration_sum), 0)
         counts_users = needs.distinct_users and self._has("user_id")
         distinct_users = func.count(t.user_id.distinct()) if counts_users else literal(0, BigInteger)
-        return [
-            func.coalesce(func.sum(t.calls), 0).cast(BigInteger).label("calls"),
-            func.coalesce(func.sum(t.success_count), 0).cast(BigInteger).label("success_count"),
-            func.coalesce(func.sum(t.error_count), 0).cast(BigInteger).label("error_count"),
-            *[func.coalesce(func.sum(getattr(t, name)), 0).cast(BigInteger).label(name) for name in TOKEN_COLUMNS],
-            func.coalesce(func.sum(t.cost_usd), 0).label("cost_usd"),
-            func.coalesce(func.sum(t.unpriced_calls), 0).cast(BigInteger).label("unpriced_calls"),
-            distinct_users.label("distinct_users"),
-            mean(t.duration_sum, t.duration_count).label("avg_duration_ms"),
-            cast(null(), ARRAY(Float)).label("duration_percentiles"),
-            mean(t.ttft_sum, t.ttft_count).label("avg_time_to_first_token_ms"),
-            cast(null(), ARRAY(Float)).label("ttft_percentiles"),
-            throughput.cast(Float).label("avg_tokens_per_second"),
-        ]
+        return pruned(
+            [
+                func.coalesce(func.sum(t.calls), 0).cast(BigInteger).label("calls"),
+                func.coalesce(func.sum(t.success_count), 0).cast(BigInteger).label("success_count"),
+                func.coalesce(func.sum(t.error_count), 0).cast(BigInteger).label("error_count"),
+                *[func.coalesce(func.sum(getattr(t, name)), 0).cast(BigInteger).label(name) for name in TOKEN_COLUMNS],
+                func.coalesce(func.sum(t.cost_usd), 0).label("cost_usd"),
+                func.coalesce(func.sum(t.unpriced_calls), 0).cast(BigInteger).label("unpriced_calls"),
+                distinct_users.label("distinct_users"),
+                mean(t.duration_sum, t.duration_count).label("avg_duration_ms"),
+                cast(null(), ARRAY(Float)).label("duration_percentiles"),
+                mean(t.ttft_sum, t.ttft_count).label("avg_time_to_first_token_ms"),
+                cast(null(), ARRAY(Float)).label("ttft_percentiles"),
+                throughput.cast(Float).label("avg_tokens_per_second"),
+            ],
+            needs,
+        )
 
     def _has(self, column: str) -> bool:
         return column in self.table.__table__.columns

@@ -1,4 +1,4 @@
-"""Percentiles and distinct users are computed only when asked for (they sort every group), however they
+"""Percentiles, distinct users and every optional sum are computed only when asked for, however they
 are asked: directly, in fragments, or through an ordering."""
 
 from __future__ import annotations
@@ -56,3 +56,44 @@ async def test_sums_are_the_same_whether_or_not_percentiles_are_asked(gql, works
     [full_bucket] = full_buckets
     assert round(full_bucket.pop("p99DurationMs"), 6) == 2900.0  # 1000 + 0.95 * (3000 - 1000), interpolated
     assert full_bucket == {"calls": 6, "totalTokens": 66, "avgDurationMs": 775.0, "distinctUsers": 4}
+
+
+ALL_FIELDS = [
+    "calls",
+    "successCount",
+    "errorCount",
+    "errorRate",
+    "promptTokens",
+    "completionTokens",
+    "cachedPromptTokens",
+    "cacheWriteTokens",
+    "reasoningTokens",
+    "totalTokens",
+    "costUsd",
+    "unpricedCalls",
+    "avgCostPerCall",
+    "distinctUsers",
+    "avgDurationMs",
+    "avgTimeToFirstTokenMs",
+    "avgTokensPerSecond",
+]
+
+
+async def test_each_metric_asked_alone_equals_the_same_metric_asked_with_all_the_others(gql, workspace):
+    """Sums not selected are not computed: each one, selected alone (in a fragment, for one of them), still has
+    the value it has when every metric is selected; and ordering by one not selected orders by its real value."""
+    await seed(gql)
+    await gql.data(
+        TRACK_BATCH,
+        inputs=[{"workspaceId": "acme", "provider": "openai", "model": "o3", "promptTokens": 7, "completionTokens": 2,
+                 "errorType": "timeout", "durationMs": 40}],
+    )  # fmt: skip
+    query = '{ usage(filter: {workspaceId: "acme"}, groupBy: [MODEL]) { groups { value(dimension: MODEL) metrics { %s } } } }'
+    everything = (await gql.data(query % " ".join(ALL_FIELDS)))["usage"]["groups"]
+    assert {g["value"]: g["metrics"]["errorCount"] for g in everything} == {"gpt-4o": 0, "gpt-4o-mini": 0, "o3": 1}
+    for field in ALL_FIELDS:
+        selection = f"... on UsageMetrics {{ {field} }}" if field == "errorRate" else field
+        alone = (await gql.data(query % selection))["usage"]["groups"]
+        assert [g["metrics"][field] for g in alone] == [g["metrics"][field] for g in everything], field
+    ordered = '{ usage(filter: {workspaceId: "acme"}, groupBy: [MODEL], orderBy: {by: ERROR_RATE}) { groups { value(dimension: MODEL) } } }'
+    assert (await gql.data(ordered))["usage"]["groups"][0] == {"value": "o3"}
