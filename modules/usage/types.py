@@ -6,6 +6,7 @@ from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +27,12 @@ from modules.users.types import UserType
 def plain_fields(record: Any) -> dict[str, Any]:
     """A dataclass's fields by name, values as they are (asdict deep-copies every value: the slowest part of
     answering a series of thousands of groups)."""
-    return {f.name: getattr(record, f.name) for f in fields(record)}
+    return {name: getattr(record, name) for name in field_names(type(record))}
+
+
+@cache
+def field_names(record_type: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(record_type))
 
 
 @strawberry.type(name="UsageEvent", description="One stored LLM call.")
