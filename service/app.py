@@ -113,6 +113,9 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
         if container.settings().webhooks_enabled:
             dispatcher = await provide(container.budgets.dispatcher())
             background.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
+        if container.settings().retention_days:
+            retention = await provide(container.usage.retention())
+            background.append(asyncio.create_task(retention.run(), name="retention"))
         try:
             yield
         finally:

@@ -21,10 +21,16 @@ class Settings:
     env: str = "development"
     log_format: str = "text"  # LOG_FORMAT=json: one JSON object a line, with the request id
     max_event_age_days: int = 35
+    retention_days: int | None = None  # events older are deleted (the rollups keep their sums); None: kept
     rate_limit_per_second: float | None = 100.0  # per key and process, burst x2; a key's own setting wins
     webhook_retry_base_seconds: float = 30.0  # retries after 30 s, 1 min, 2 min … (at most 1 h) for 24 h
     webhook_poll_seconds: float = 5.0  # how often due retries are looked for (new alerts wake it at once)
     webhooks_enabled: bool = True  # this process delivers webhooks (every process may: they share the work)
+
+    @property
+    def accepted_event_age_days(self) -> int:
+        """How old an event may be to be stored: never older than what retention would delete."""
+        return min(self.max_event_age_days, self.retention_days or self.max_event_age_days)
 
     @property
     def production(self) -> bool:
@@ -43,8 +49,18 @@ class Settings:
             env=env.get("LLM_USAGE_ENV", "development").lower(),
             log_format=env.get("LOG_FORMAT", "json" if env.get("LLM_USAGE_ENV") == "production" else "text").lower(),
             max_event_age_days=int(env.get("LLM_USAGE_MAX_EVENT_AGE_DAYS", "35")),
+            retention_days=positive_days(env.get("LLM_USAGE_RETENTION_DAYS")),
             rate_limit_per_second=float(env.get("LLM_USAGE_RATE_LIMIT", "100")) or None,
             webhook_retry_base_seconds=float(env.get("LLM_USAGE_WEBHOOK_RETRY_BASE_SECONDS", "30")),
             webhook_poll_seconds=float(env.get("LLM_USAGE_WEBHOOK_POLL_SECONDS", "5")),
             webhooks_enabled=env.get("LLM_USAGE_WEBHOOKS", "on").lower() not in ("off", "0", "false"),
         )
+
+
+def positive_days(value: str | None) -> int | None:
+    if not value:
+        return None
+    days = int(value)
+    if days < 1:
+        raise ValueError(f"LLM_USAGE_RETENTION_DAYS must be a whole number of days, at least 1 (got {value!r})")
+    return days

@@ -13,6 +13,7 @@ from modules.usage.analytics import UsageAnalyticsService
 from modules.usage.grouping import UsageGrouping
 from modules.usage.live import UsageLive, UsagePublisher
 from modules.usage.repository import UsageRepository
+from modules.usage.retention import UsageRetention
 from modules.usage.rollups import RollupWriter
 from modules.usage.service import UsageService
 from modules.usage.session_service import SessionService
@@ -29,6 +30,7 @@ class UsageContainer(containers.DeclarativeContainer):
     users = providers.Dependency(instance_of=UserService)
     llm_providers = providers.Dependency(instance_of=ProviderService)
     max_event_age_days = providers.Dependency(instance_of=int, default=35)
+    retention_days = providers.Dependency(default=None)  # int days, or None: events are kept
     on_tracked = providers.Dependency(default=None)  # an observer of tracked events (metrics)
     notifications = providers.Dependency(instance_of=Notifications)
     stored_hooks = providers.Dependency(default=())  # run in the insert transaction (budgets)
@@ -42,6 +44,7 @@ class UsageContainer(containers.DeclarativeContainer):
         SessionService, database=database, repository=session_repository, workspaces=workspaces
     )
     time_buckets = providers.Singleton(UsageTimeSeries)
+    retention = providers.Singleton(UsageRetention, database=database, retention_days=retention_days)
     analytics = providers.Factory(
         UsageAnalyticsService,
         database=read_database,

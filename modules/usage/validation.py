@@ -167,7 +167,11 @@ def check_input(
             problems.append(Problem("occurredAt", "is more than 5 minutes in the future", index))
         elif item.occurred_at < now - max_age:
             problems.append(
-                Problem("occurredAt", f"is more than {max_age.days} days ago (LLM_USAGE_MAX_EVENT_AGE_DAYS)", index)
+                Problem(
+                    "occurredAt",
+                    f"is more than {max_age.days} days ago (LLM_USAGE_MAX_EVENT_AGE_DAYS, LLM_USAGE_RETENTION_DAYS)",
+                    index,
+                )
             )
 
     cost = item.cost_usd
