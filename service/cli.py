@@ -107,6 +107,31 @@ async def create_api_key(container: ApplicationContainer, workspace: str | None,
     return created.secret
 
 
+async def rebuild_rollups(container: ApplicationContainer) -> str:
+    from modules.usage.rollups import rebuild
+
+    database = await provide(container.database())
+    async with database.session_factory.begin() as session:
+        rows = await rebuild(session)
+    return "\n".join(f"{name}\t{count} rows" for name, count in rows.items())
+
+
+async def prune(container: ApplicationContainer, days: int | None) -> str:
+    from modules.usage.retention import UsageRetention
+
+    retention_days = days or container.settings().retention_days
+    if not retention_days:
+        raise SystemExit("llm-usage prune: set LLM_USAGE_RETENTION_DAYS or give --days N")
+    retention = UsageRetention(database=await provide(container.database()), retention_days=retention_days)
+    return f"deleted {await retention.prune()} events older than {retention_days} days"
+
+
+def days_argument(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of days, at least 1 (got {text!r})")
+    return int(text)
+
+
 def parse_scopes(text: str) -> list[Scope]:
     try:
         return [Scope(part.strip().upper()) for part in text.split(",") if part.strip()]
@@ -126,6 +151,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("schema", help="print the GraphQL SDL")
+    commands.add_parser(
+        "rebuild-rollups", help="rebuild the rollups from the events (after loading events around the API)"
+    )
+    prune_parser = commands.add_parser("prune", help="delete events older than the retention now")
+    prune_parser.add_argument(
+        "--days", type=days_argument, help="retention in days (default: LLM_USAGE_RETENTION_DAYS)"
+    )
     workspace_parser = commands.add_parser("create-workspace", help="create a workspace")
     workspace_parser.add_argument("name")
     workspace_parser.add_argument("--slug", help="short name; default: the name, lowercased with hyphens")
@@ -147,6 +179,10 @@ def main(argv: list[str] | None = None) -> None:
         from service.graphql import schema_sdl
 
         sys.stdout.write(schema_sdl())
+    elif args.command == "rebuild-rollups":
+        print(asyncio.run(with_container(rebuild_rollups)))
+    elif args.command == "prune":
+        print(asyncio.run(with_container(lambda c: prune(c, args.days))))
     elif args.command == "create-workspace":
         slug = args.slug or "-".join(args.name.lower().split())
         print(asyncio.run(with_container(lambda c: create_workspace(c, args.name, slug))))

@@ -29,6 +29,8 @@ DELETE_CHUNK_SQL = text(
 
 class UsageRetention:
     def __init__(self, *, database: Database, retention_days: int | None) -> None:
+        if retention_days is not None and retention_days < 1:
+            raise ValueError(f"retention must be at least 1 day (got {retention_days})")
         self.database = database
         self.retention = timedelta(days=retention_days) if retention_days else None
 

@@ -11,12 +11,14 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from modules.usage.aggregation import UsageAggregates
 from modules.usage.dimensions import Grouping, UsageDimension
 from modules.usage.grouping import UsageGrouping
 from modules.usage.metrics import MetricNeeds, UsageMetric
 from modules.usage.records import TagCondition, UsageFilterSpec, UsageStatus
+from modules.usage.rollups import rebuild
 from modules.usage.sources import DAILY, EVENTS, HOURLY, USER_DAILY, Source, source_for
 from modules.usage.timeseries import TimeInterval, UsageTimeSeries, boundaries
 
@@ -271,3 +273,20 @@ def test_each_question_goes_to_the_smallest_source_that_answers_it():
     assert source_for(spec, CHEAP, [UsageDimension.USER]) is EVENTS  # events without a user count too
     assert source_for(replace(spec, with_user=True, model="m"), CHEAP, [UsageDimension.USER]) is EVENTS
     assert source_for(spec, CHEAP, [UsageDimension.SESSION]) is EVENTS
+
+
+async def test_rebuilding_the_rollups_gives_back_what_the_insert_path_kept(database, stored):
+    """`llm-usage rebuild-rollups`: emptied or wrong rollups come back equal to the events."""
+    spec = UsageFilterSpec(workspace_id=stored)
+    users = replace(spec, with_user=True)
+    async with database.session_factory.begin() as session:
+        kept = [await UsageAggregates().totals(session, s, CHEAP, source) for source, s in
+                [(DAILY, spec), (HOURLY, spec), (USER_DAILY, users)]]  # fmt: skip
+        await session.execute(text("DELETE FROM usage_hourly"))
+        await session.execute(text("UPDATE usage_daily SET calls = calls + 1000"))
+        rows = await rebuild(session)
+        assert set(rows) == {"usage_daily", "usage_hourly", "usage_user_daily"} and min(rows.values()) > 0
+        rebuilt = [await UsageAggregates().totals(session, s, CHEAP, source) for source, s in
+                   [(DAILY, spec), (HOURLY, spec), (USER_DAILY, users)]]  # fmt: skip
+        counted = [await UsageAggregates().totals(session, s, CHEAP, EVENTS) for s in (spec, spec, users)]
+    assert rebuilt == kept == counted
