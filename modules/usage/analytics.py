@@ -107,8 +107,10 @@ class UsageAnalyticsService:
         descending: bool,
         limit: int,
         needs: MetricNeeds = ALL_METRICS,
+        with_others: bool = True,
     ) -> GroupedUsage:
-        """Events grouped by up to 4 dimensions; the first `limit` groups and the rest summed as others."""
+        """Events grouped by up to 4 dimensions; the first `limit` groups and (unless `with_others` is off)
+        the rest summed as others."""
         grouping = Grouping.check(dimensions, tag_key)
         if not 1 <= limit <= MAX_GROUPS:
             raise BadUserInput.of("limit", f"must be between 1 and {MAX_GROUPS} (got {limit})")
@@ -123,6 +125,7 @@ class UsageAnalyticsService:
                 limit=limit,
                 needs=needs,
                 source=source_for(spec, combined(needs, needs_for_order(order_by)), dimensions),
+                with_others=with_others,
             )
 
     async def time_series(

@@ -16,7 +16,7 @@ from modules.usage.export import ExportFormat, filter_query
 from modules.usage.inputs import TrackUsageInput, UsageFilter
 from modules.usage.metrics import UsageMetric
 from modules.usage.records import UsageFilterInput
-from modules.usage.selection import metric_needs
+from modules.usage.selection import child_fields, metric_needs
 from modules.usage.service import UsageService
 from modules.usage.types import (
     GroupedUsageType,
@@ -110,6 +110,7 @@ class UsageQuery:
             descending=order.direction == SortDirection.DESC,
             limit=limit,
             needs=metric_needs(info),
+            with_others="others" in child_fields(info),
         )
         return GroupedUsageType.from_model(grouped, tuple(group_by))
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from modules.usage.metrics import MetricNeeds
 
@@ -38,6 +39,19 @@ FIELD_SUMS = {
     "avgTimeToFirstTokenMs": "avg_time_to_first_token_ms",
     "avgTokensPerSecond": "avg_tokens_per_second",
 }
+
+
+def child_fields(info: strawberry.Info[Any]) -> set[str]:
+    """The names of the fields selected directly in the resolved field (through fragments too)."""
+
+    def children(selections: Iterable[Any]) -> Iterator[str]:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                yield selection.name
+            else:  # a fragment: its fields are at this level
+                yield from children(selection.selections)
+
+    return {name for field in info.selected_fields for name in children(field.selections)}
 
 
 def metric_needs(info: strawberry.Info[Any]) -> MetricNeeds:

@@ -97,3 +97,11 @@ async def test_each_metric_asked_alone_equals_the_same_metric_asked_with_all_the
         assert [g["metrics"][field] for g in alone] == [g["metrics"][field] for g in everything], field
     ordered = '{ usage(filter: {workspaceId: "acme"}, groupBy: [MODEL], orderBy: {by: ERROR_RATE}) { groups { value(dimension: MODEL) } } }'
     assert (await gql.data(ordered))["usage"]["groups"][0] == {"value": "o3"}
+
+
+async def test_others_asked_through_a_fragment_are_computed(gql, workspace):
+    """`others` costs a second statement, made only when selected: directly or in a fragment."""
+    await seed(gql)
+    query = """fragment Rest on GroupedUsage { others { calls } }
+      { usage(filter: {workspaceId: "acme"}, groupBy: [MODEL], limit: 1) { groups { metrics { calls } } ...Rest } }"""
+    assert (await gql.data(query))["usage"] == {"groups": [{"metrics": {"calls": 3}}], "others": {"calls": 3}}
