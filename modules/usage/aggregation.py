@@ -13,8 +13,9 @@ from modules.usage.filters import filter_conditions
 from modules.usage.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup, UsageMetrics
-from modules.usage.sources import EVENTS, Source
+from modules.usage.sources import EVENTS, Source, source_for
 
+COST_ONLY = MetricNeeds(duration_percentiles=False, ttft_percentiles=False, distinct_users=False, sums=frozenset())
 # grouping(provider, model, task_type) is a bit mask of the columns NOT grouped by in a row's set.
 TOTALS, BY_PROVIDER, BY_MODEL, BY_TASK_TYPE = 0b111, 0b011, 0b101, 0b110
 
@@ -77,8 +78,11 @@ class UsageAggregates:
         return first, last
 
     async def cost(self, session: AsyncSession, spec: UsageFilterSpec) -> Decimal:
-        """The summed cost of the filtered events (unpriced ones add nothing)."""
-        statement = select(func.coalesce(func.sum(Event.cost_usd), 0)).where(*filter_conditions(spec))
+        """The summed cost of the filtered events (unpriced ones add nothing), from the smallest rollup that
+        holds the filter (a budget period: days or hours in its time zone) — so it stays cheap at any history,
+        and counts events that retention has deleted — else from the events."""
+        source = source_for(spec, COST_ONLY)
+        statement = select(func.coalesce(func.sum(source.table.cost_usd), 0)).where(*source.conditions(spec))
         return Decimal((await session.execute(statement)).scalar_one())
 
     async def count(self, session: AsyncSession, spec: UsageFilterSpec) -> int:

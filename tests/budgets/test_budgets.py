@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from modules.usage.retention import UsageRetention
+
 BUDGET_FIELDS = "id name scope scopeValue period timeZone limitUsd thresholds paused spentUsd remainingUsd percentUsed exceeded periodStart periodEnd"
 NOW = datetime.now(UTC)
 
@@ -300,3 +302,19 @@ def test_forecast_is_a_straight_line_from_the_period_run_rate():
     )
     assert spend.forecast_usd == Decimal("40")  # 12 in 9 of 30 days
     assert spend.percent_used == Decimal("12")
+
+
+async def test_a_budget_counts_events_that_retention_has_deleted(gql, workspace, database):
+    """A period's first sum reads the rollups when they hold it (here a UTC day), so the events retention
+    deleted still count, and a month of history costs a few rollup rows instead of every event."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    await track(gql, "2", "1", at=today)
+    assert await UsageRetention(database=database, retention_days=1).prune(today + timedelta(days=2)) == 2
+    events = await gql.data('{ usageEvents(filter: {workspaceId: "acme"}) { edges { cursor } } }')
+    assert events["usageEvents"]["edges"] == []
+    b = (await create_budget(gql, period="DAILY", limitUsd="4"))["budget"]
+    assert (b["spentUsd"], b["periodStart"]) == ("3", today.isoformat())
+    await track(gql, "0.5", at=today + timedelta(seconds=1))  # the first touch of the period's counter
+    seen = await budget(gql, b["id"])
+    assert seen["spentUsd"] == "3.5"
+    assert [(a["thresholdPercent"], a["spentUsd"]) for a in seen["alerts"]] == [(80, "3.5")]
