@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modules.usage.dimensions import UsageDimension
 from modules.usage.filters import filter_conditions
 from modules.usage.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
 from modules.usage.models import UsageEventRow as Event
@@ -16,7 +17,9 @@ from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec
 from modules.usage.sources import EVENTS, Source, source_for
 
 COST_ONLY = MetricNeeds(duration_percentiles=False, ttft_percentiles=False, distinct_users=False, sums=frozenset())
-# grouping(provider, model, task_type) is a bit mask of the columns NOT grouped by in a row's set.
+# usageAnalytics breaks its totals down by these; grouping(provider, model, task_type) is a bit mask of the
+# columns NOT grouped by in a row's set.
+BREAKDOWN_DIMENSIONS = (UsageDimension.PROVIDER, UsageDimension.MODEL, UsageDimension.TASK_TYPE)
 TOTALS, BY_PROVIDER, BY_MODEL, BY_TASK_TYPE = 0b111, 0b011, 0b101, 0b110
 
 
@@ -45,9 +48,15 @@ class UsageAggregates:
         )
 
     async def breakdown(
-        self, session: AsyncSession, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS, source: Source = EVENTS
+        self,
+        session: AsyncSession,
+        spec: UsageFilterSpec,
+        needs: MetricNeeds = ALL_METRICS,
+        source: Source | None = None,
     ) -> UsageBreakdown:
-        """Totals and the breakdowns by provider, model and task type: one statement, one scan."""
+        """Totals and the breakdowns by provider, model and task type: one statement, one scan (of the
+        smallest source that answers exactly, unless `source` is given)."""
+        source = source or source_for(spec, needs, BREAKDOWN_DIMENSIONS)
         rows = (await session.execute(self.breakdown_statement(spec, needs, source))).all()
         groups: dict[int, list[UsageGroup]] = {BY_PROVIDER: [], BY_MODEL: [], BY_TASK_TYPE: []}
         totals = None
@@ -66,8 +75,14 @@ class UsageAggregates:
         )
 
     async def totals(
-        self, session: AsyncSession, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS, source: Source = EVENTS
+        self,
+        session: AsyncSession,
+        spec: UsageFilterSpec,
+        needs: MetricNeeds = ALL_METRICS,
+        source: Source | None = None,
     ) -> UsageMetrics:
+        """The filtered metrics, from the smallest source that answers exactly unless `source` is given."""
+        source = source or source_for(spec, needs)
         statement = select(*source.metrics(needs)).where(*source.conditions(spec))
         return metrics_from_row((await session.execute(statement)).one())
 

@@ -14,7 +14,7 @@ from modules.usage.aggregation import UsageAggregates
 from modules.usage.dimensions import Grouping, UsageDimension
 from modules.usage.filtering import resolve_filter
 from modules.usage.grouping import UsageGrouping
-from modules.usage.metrics import ALL_METRICS, MetricNeeds, UsageMetric, combined, needs_for_order
+from modules.usage.metrics import ALL_METRICS, MetricNeeds, UsageMetric
 from modules.usage.records import (
     GroupedUsage,
     UnpricedModel,
@@ -26,15 +26,12 @@ from modules.usage.records import (
     UserActivity,
 )
 from modules.usage.repository import UsageRepository
-from modules.usage.sources import source_for
 from modules.usage.timeseries import DEFAULT_SPAN, TimeInterval, TimeSeries, UsageTimeSeries, boundaries, zone_named
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
 
 MAX_EVENTS_PAGE = 500
 MAX_GROUPS = 1000
-# usageAnalytics breaks totals down by these (aggregation.py)
-BREAKDOWN_DIMENSIONS = (UsageDimension.PROVIDER, UsageDimension.MODEL, UsageDimension.TASK_TYPE)
 
 
 class UsageAnalyticsService:
@@ -71,13 +68,12 @@ class UsageAnalyticsService:
         if compare_to_previous and (spec.start is None or spec.end is None):
             raise BadUserInput.of("compareTo", "needs filter.from and filter.to to know the period to compare")
         async with self.database.session_factory() as session:
-            source = source_for(spec, needs, BREAKDOWN_DIMENSIONS)
-            breakdown = await self.aggregates.breakdown(session, spec, needs, source)
+            breakdown = await self.aggregates.breakdown(session, spec, needs)
             if not compare_to_previous:
                 return breakdown
             assert spec.start is not None and spec.end is not None
             before = replace(spec, start=spec.start - (spec.end - spec.start), end=spec.start)
-            previous = await self.aggregates.totals(session, before, needs, source)
+            previous = await self.aggregates.totals(session, before, needs)
             return replace(breakdown, previous=previous)
 
     async def events_page(
@@ -124,7 +120,6 @@ class UsageAnalyticsService:
                 descending=descending,
                 limit=limit,
                 needs=needs,
-                source=source_for(spec, combined(needs, needs_for_order(order_by)), dimensions),
                 with_others=with_others,
             )
 
@@ -149,8 +144,7 @@ class UsageAnalyticsService:
         bounds = boundaries(start, end, interval, zone)
         async with self.database.session_factory() as session:
             spec = replace(spec, start=start, end=end)
-            source = source_for(spec, needs, dimensions, bounds)
-            buckets = await self.time_buckets.series(session, spec, bounds, grouping, needs, source)
+            buckets = await self.time_buckets.series(session, spec, bounds, grouping, needs)
         return TimeSeries(workspace_id=spec.workspace_id, buckets=buckets)
 
     async def top_users(
@@ -176,7 +170,6 @@ class UsageAnalyticsService:
                 descending=True,
                 limit=limit,
                 needs=needs,
-                source=source_for(spec, combined(needs, needs_for_order(by)), grouping.dimensions),
                 with_others=False,  # topUsers lists users only
             )
 

@@ -19,7 +19,7 @@ from modules.usage.metrics import (
     order_expression,
 )
 from modules.usage.records import DimensionGroup, GroupedUsage, UsageFilterSpec
-from modules.usage.sources import EVENTS, Source
+from modules.usage.sources import Source, source_for
 
 
 class UsageGrouping:
@@ -33,14 +33,15 @@ class UsageGrouping:
         descending: bool,
         limit: int,
         needs: MetricNeeds = ALL_METRICS,
-        source: Source = EVENTS,
+        source: Source | None = None,
         with_others: bool = True,
     ) -> GroupedUsage:
         """At most two statements: the groups (one more than asked, to know if any were left out), then (unless
         `with_others` is off) the others' metrics over the events of every group not shown, aggregated again
-        so percentiles stay exact."""
-        keys = grouping.columns(source.table)
+        so percentiles stay exact. Read from the smallest source that answers exactly, unless `source` is given."""
         needs = combined(needs, needs_for_order(order_by))
+        source = source or source_for(spec, needs, grouping.dimensions)
+        keys = grouping.columns(source.table)
         grouped = select(*keys, *source.metrics(needs)).where(*source.conditions(spec)).group_by(*keys).subquery("g")
         order = order_expression(order_by, grouped)
         statement = (

@@ -21,7 +21,7 @@ from modules.core.errors import BadUserInput
 from modules.usage.dimensions import Grouping
 from modules.usage.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
 from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
-from modules.usage.sources import EVENTS, Source
+from modules.usage.sources import Source, source_for
 
 MAX_BUCKETS = 2000
 MAX_SERIES_ROWS = 20_000
@@ -121,9 +121,11 @@ class UsageTimeSeries:
         bounds: list[datetime],
         grouping: Grouping | None,
         needs: MetricNeeds = ALL_METRICS,
-        source: Source = EVENTS,
+        source: Source | None = None,
     ) -> list[TimeBucket]:
-        """One statement: each bucket's totals (and its groups, with GROUPING SETS), empty buckets as zeros."""
+        """One statement: each bucket's totals (and its groups, with GROUPING SETS), empty buckets as zeros;
+        from the smallest source that answers exactly, unless `source` is given."""
+        source = source or source_for(spec, needs, grouping.dimensions if grouping else (), bounds)
         bucket = func.width_bucket(
             source.time(), bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
         ).label("bucket")
