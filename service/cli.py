@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from modules.core.principal import Principal, Scope
-from service.config import Settings
+from service.config import Settings, positive_days
 from service.container import ApplicationContainer
 from service.context import provide
 from service.database import resolve_database_url
@@ -126,10 +126,11 @@ async def prune(container: ApplicationContainer, days: int | None) -> str:
     return f"deleted {await retention.prune()} events older than {retention_days} days"
 
 
-def days_argument(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"a whole number of days, at least 1 (got {text!r})")
-    return int(text)
+def days_argument(text: str) -> int | None:
+    try:
+        return positive_days(text, name="the retention")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_scopes(text: str) -> list[Scope]:

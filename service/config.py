@@ -57,10 +57,10 @@ class Settings:
         )
 
 
-def positive_days(value: str | None) -> int | None:
+def positive_days(value: str | None, *, name: str = "LLM_USAGE_RETENTION_DAYS") -> int | None:
+    """A number of days given as text (unset or empty: None); a whole number, at least 1."""
     if not value:
         return None
-    days = int(value)
-    if days < 1:
-        raise ValueError(f"LLM_USAGE_RETENTION_DAYS must be a whole number of days, at least 1 (got {value!r})")
-    return days
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of days, at least 1 (got {value!r})")
+    return int(value)

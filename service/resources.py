@@ -11,7 +11,7 @@ from service.context import provide
 
 
 def resources_of(container: ApplicationContainer) -> list[providers.Resource[Any]]:
-    return [container.database, container.read_database, container.notifications]
+    return list(container.traverse(types=[providers.Resource]))
 
 
 async def start_resources(container: ApplicationContainer) -> None:

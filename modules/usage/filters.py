@@ -10,28 +10,34 @@ from sqlalchemy import ColumnElement
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UsageFilterSpec
 
-# The filter's fields that a column must equal, and those that list the values a column may hold.
-EQUALITY_COLUMNS = {
-    "provider": "provider",
-    "model": "model",
-    "task_type": "task_type",
-    "provider_instance_id": "provider_instance_id",
-    "status": "status",
-    "user_id": "user_id",
-    "error_type": "error_type",
-    "session_id": "session_id",
-}
+# The filter's fields that a column of the same name must equal, and those that list the values a column may hold.
+EQUALITY_FIELDS = (
+    "provider",
+    "model",
+    "task_type",
+    "provider_instance_id",
+    "status",
+    "user_id",
+    "error_type",
+    "session_id",
+)
 MEMBERSHIP_COLUMNS = {"providers": "provider", "models": "model", "task_types": "task_type", "user_ids": "user_id"}
+
+
+def filtered_columns(spec: UsageFilterSpec) -> set[str]:
+    """The columns the filter puts an equality or membership condition on."""
+    found = {field for field in EQUALITY_FIELDS if getattr(spec, field) is not None}
+    return found | {column for field, column in MEMBERSHIP_COLUMNS.items() if getattr(spec, field) is not None}
 
 
 def column_conditions(spec: UsageFilterSpec, table: Any) -> list[ColumnElement[bool]]:
     """The workspace and every equality or membership the filter sets, on `table`'s columns of those names
     (a rollup is only asked when it holds them all)."""
     conditions: list[ColumnElement[bool]] = [table.workspace_id == spec.workspace_id]
-    for field, column in EQUALITY_COLUMNS.items():
+    for field in EQUALITY_FIELDS:
         value = getattr(spec, field)
         if value is not None:
-            conditions.append(getattr(table, column) == (value.value if isinstance(value, Enum) else value))
+            conditions.append(getattr(table, field) == (value.value if isinstance(value, Enum) else value))
     for field, column in MEMBERSHIP_COLUMNS.items():
         values = getattr(spec, field)
         if values is not None:

@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, ColumnElement, DateTime, Float, Numeric, cast
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from modules.usage.dimensions import DIMENSION_COLUMNS, UsageDimension
-from modules.usage.filters import EQUALITY_COLUMNS, MEMBERSHIP_COLUMNS, column_conditions, filter_conditions
+from modules.usage.filters import column_conditions, filter_conditions, filtered_columns
 from modules.usage.metrics import ALL_METRICS, TOKEN_COLUMNS, MetricNeeds, metric_columns, pruned
 from modules.usage.models import DailyUsageRow, DailyUserUsageRow, HourlyUsageRow
 from modules.usage.models import UsageEventRow as Event
@@ -44,9 +44,7 @@ class Source:
             return False
         if needs.distinct_users and not self._has("user_id"):
             return False
-        filtered = [c for f, c in EQUALITY_COLUMNS.items() if getattr(spec, f) is not None]
-        filtered += [c for f, c in MEMBERSHIP_COLUMNS.items() if getattr(spec, f) is not None]
-        if spec.tags or not all(self._has(column) for column in filtered):
+        if spec.tags or not all(self._has(column) for column in filtered_columns(spec)):
             return False
         if self._has("user_id"):  # holds only the events that name a user: the query must want only those
             if not (spec.with_user or spec.user_id is not None or spec.user_ids is not None):

@@ -49,8 +49,13 @@ async def test_old_events_are_deleted_in_chunks_and_the_rollups_keep_their_sums(
     assert later["totals"]["calls"] == 24
 
 
-async def test_without_retention_nothing_is_deleted(database):
+async def test_without_retention_nothing_is_deleted(gql, workspace, database):
+    event = {"workspaceId": "acme", "provider": "openai", "model": "gpt-4o", "promptTokens": 1, "completionTokens": 1}
+    await gql.data(TRACK_BATCH, inputs=[{**event, "occurredAt": DAY0.isoformat()}])
     assert await UsageRetention(database=database, retention_days=None).prune(datetime(2100, 1, 1, tzinfo=UTC)) == 0
+    assert len((await gql.data(COUNT))["usageEvents"]["edges"]) == 1
+    with pytest.raises(ValueError, match="at least 1 day"):
+        UsageRetention(database=database, retention_days=0)
 
 
 async def test_ingestion_refuses_events_retention_would_delete(gql, workspace, container):
@@ -71,5 +76,6 @@ def test_retention_days_are_read_from_the_environment():
     assert Settings(max_event_age_days=35, retention_days=7).accepted_event_age_days == 7
     assert Settings(max_event_age_days=35, retention_days=400).accepted_event_age_days == 35
     assert positive_days("") is None
-    with pytest.raises(ValueError, match="at least 1"):
-        positive_days("0")
+    for bad in ("0", "-3", "7.5", "week"):
+        with pytest.raises(ValueError, match="at least 1"):
+            positive_days(bad)
