@@ -1,22 +1,22 @@
 """AsyncUsageTracker: the asyncio flavour. `track()` is a plain call (no await) from the event loop's thread;
-a task sends batches. Call `await tracker.close()` on shutdown (an event loop cannot be awaited at exit)."""
+a task sends batches, and survives any exception as the thread does. Call `await tracker.close()` on shutdown
+(an event loop cannot be awaited at exit)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 import httpx
 
+from llm_usage_client.answers import read_answer
 from llm_usage_client.budgets import BudgetStatus, read_status, status_request
-from llm_usage_client.queueing import (
-    TRACK_BATCH,
-    TrackerBase,
-    backoff,
-    read_answer,
-    settle,
-)
+from llm_usage_client.delivery import JSON_HEADERS, Delivery
+from llm_usage_client.queueing import TrackerBase
+
+log = logging.getLogger("llm_usage_client")
 
 
 class AsyncUsageTracker(TrackerBase):
@@ -29,14 +29,14 @@ class AsyncUsageTracker(TrackerBase):
         self.task: asyncio.Task[None] | None = None
         self.http = httpx.AsyncClient(timeout=self.settings.timeout, headers=self.settings.headers)
 
-    def track(self, **fields: Any) -> bool:
-        event = self._event(fields)
-        if event is None:
+    def _put(self, event: dict[str, Any]) -> bool:
+        if self.closing or len(self.queue) >= self.settings.max_queue:
+            self.settings.stats.dropped_queue_full += 1
             return False
         self.queue.append(event)
         self.settings.stats.queued += 1
         self.idle.clear()
-        if self.task is None:
+        if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
         if len(self.queue) == 1 or len(self.queue) >= self.settings.batch_size:
             self.wake.set()
@@ -88,19 +88,19 @@ class AsyncUsageTracker(TrackerBase):
             await self._deliver(batch)
 
     async def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        """As UsageTracker._deliver: the same Delivery, awaited; cancellation alone stops it."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.settings.max_retry_seconds
-        attempt = 0
-        while batch:
-            response, error = None, None
-            try:
-                response = await self.http.post(
-                    self.settings.graphql_url, json={"query": TRACK_BATCH, "variables": {"inputs": batch}}
-                )
-            except httpx.HTTPError as failure:
-                error = failure
-            answer = read_answer(response, error)
-            batch, wait = settle(self.settings, batch, answer, out_of_time=loop.time() >= deadline)
-            if wait:
-                attempt += 1
-                await asyncio.sleep(min(backoff(attempt), max(0.0, deadline - loop.time())))
+        delivery = Delivery(self.settings, batch, loop.time())
+        try:
+            while (body := delivery.next_body()) is not None:
+                response, error = None, None
+                try:
+                    response = await self.http.post(self.settings.graphql_url, content=body, headers=JSON_HEADERS)
+                except httpx.HTTPError as failure:
+                    error = failure
+                wait = delivery.settle(read_answer(response, error), loop.time())
+                if wait:
+                    await asyncio.sleep(wait)
+        except Exception as error:
+            log.exception("llm-usage: the sender failed; the rest of its batch is reported failed")
+            delivery.abandon(error)

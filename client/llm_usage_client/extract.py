@@ -21,11 +21,22 @@ def count(source: Any, *names: str) -> int:
     return int(read(source, *names) or 0) if source is not None else 0
 
 
+def is_stream(response: Any) -> bool:
+    """Chunks (a list, a generator, the SDK's Stream), not one response: a response names its model and kind,
+    and may be iterable itself (the SDK's pydantic models yield their fields), with or without usage."""
+    return (
+        not isinstance(response, (dict, str, bytes))
+        and isinstance(response, Iterable)
+        and read(response, "model", "object", "usage") is None
+    )
+
+
 def openai_usage(response: Any) -> dict[str, Any]:
     """A chat completion, a Responses API response, or the chunks of a stream created with
-    `stream_options={"include_usage": True}` (the last chunk carries the usage)."""
+    `stream_options={"include_usage": True}` (the last chunk carries the usage). Without usage (a stream made
+    without include_usage, or a response whose `usage` is None) the tokens are zero."""
     streamed = False
-    if not isinstance(response, dict) and isinstance(response, Iterable) and read(response, "usage") is None:
+    if is_stream(response):
         chunks = list(response)
         streamed = True
         response = next((c for c in reversed(chunks) if read(c, "usage") is not None), chunks[-1] if chunks else {})

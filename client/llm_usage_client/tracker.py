@@ -1,25 +1,22 @@
-"""UsageTracker: `track()` queues and returns at once; a background thread sends batches."""
+"""UsageTracker: `track()` queues and returns at once; a background thread sends batches. The thread survives
+any exception: what it could not send is reported to on_error and counted, and it goes on with the next batch."""
 
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
+from llm_usage_client.answers import read_answer
 from llm_usage_client.budgets import BudgetStatus, read_status, status_request
-from llm_usage_client.queueing import (
-    TRACK_BATCH,
-    TrackerBase,
-    backoff,
-    read_answer,
-    settle,
-)
-from llm_usage_client.timing import TimedCall
+from llm_usage_client.delivery import JSON_HEADERS, Delivery
+from llm_usage_client.queueing import TrackerBase
+
+log = logging.getLogger("llm_usage_client")
 
 
 class UsageTracker(TrackerBase):
@@ -37,11 +34,10 @@ class UsageTracker(TrackerBase):
         self.thread.start()
         atexit.register(self.close)
 
-    def track(self, **fields: Any) -> bool:
-        """Queue one call (the fields of TrackUsageInput, in snake_case). False if it was not queued."""
+    def _put(self, event: dict[str, Any]) -> bool:
         with self.condition:
-            event = self._event(fields)
-            if event is None:
+            if self.closing or len(self.queue) >= self.settings.max_queue:
+                self.settings.stats.dropped_queue_full += 1
                 return False
             self.queue.append(event)
             self.settings.stats.queued += 1
@@ -58,19 +54,6 @@ class UsageTracker(TrackerBase):
         except httpx.HTTPError as failure:
             response, error = None, failure
         return read_status(response, error)
-
-    @contextmanager
-    def timed(self, **fields: Any) -> Iterator[TimedCall]:
-        """`with tracker.timed(provider=…, model=…) as call:` times the call (call.first_token() marks the
-        first streamed token), and tracks it on exit with the usage given to call.record_*()."""
-        call = TimedCall(fields)
-        try:
-            yield call
-        except BaseException as error:
-            call.failed(error)
-            raise
-        finally:
-            self.track(**call.finish())
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every queued event was sent (or given up on). False if `timeout` ran out first."""
@@ -124,19 +107,19 @@ class UsageTracker(TrackerBase):
                 return
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
-        """Send until stored; drop only what the server rejects; retry the rest with backoff, up to a bound."""
-        deadline = time.monotonic() + self.settings.max_retry_seconds
-        attempt = 0
-        while batch:
-            response, error = None, None
-            try:
-                response = self.http.post(
-                    self.settings.graphql_url, json={"query": TRACK_BATCH, "variables": {"inputs": batch}}
-                )
-            except httpx.HTTPError as failure:
-                error = failure
-            answer = read_answer(response, error)
-            batch, wait = settle(self.settings, batch, answer, out_of_time=time.monotonic() >= deadline)
-            if wait:
-                attempt += 1
-                time.sleep(min(backoff(attempt), max(0.0, deadline - time.monotonic())))
+        """Send until stored; drop only what the server rejects; retry the rest with backoff, up to a bound.
+        Whatever goes wrong, the rest of the batch is reported and the thread lives on."""
+        delivery = Delivery(self.settings, batch, time.monotonic())
+        try:
+            while (body := delivery.next_body()) is not None:
+                response, error = None, None
+                try:
+                    response = self.http.post(self.settings.graphql_url, content=body, headers=JSON_HEADERS)
+                except httpx.HTTPError as failure:
+                    error = failure
+                wait = delivery.settle(read_answer(response, error), time.monotonic())
+                if wait:
+                    time.sleep(wait)
+        except Exception as error:
+            log.exception("llm-usage: the sender failed; the rest of its batch is reported failed")
+            delivery.abandon(error)

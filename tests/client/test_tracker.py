@@ -65,7 +65,7 @@ def test_an_invalid_event_is_reported_and_the_others_stored(tenant):
     tracker.close()
     assert [e.get("requestId") for r in reported for e in r.events] == [None, "r2"]
     assert "promptTokens" in reported[1].reason
-    assert (tracker.stats.inserted, tracker.stats.rejected) == (4, 2)
+    assert (tracker.stats.inserted, tracker.stats.refused, tracker.stats.rejected) == (4, 1, 1)
     assert sorted(e["requestId"] for e in tenant.events()) == ["r0", "r1", "r3", "r4"]
 
 
