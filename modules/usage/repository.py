@@ -88,10 +88,12 @@ def insert_parameters(events: Sequence[NewUsageEvent]) -> dict[str, list[Any]]:
 
 class UsageRepository:
     async def insert_many(self, session: AsyncSession, events: Sequence[NewUsageEvent]) -> list[UsageEvent]:
-        """Store the events whose (workspace, request id) is new; return those stored now."""
+        """Store the events whose (workspace, request id) is new; return those stored now. Inserted in key order,
+        so concurrent batches sharing request ids wait on one another instead of deadlocking."""
         if not events:
             return []
-        result = await session.execute(INSERT_SQL, insert_parameters(events))
+        ordered = sorted(events, key=lambda e: (e.workspace_id, e.request_id))
+        result = await session.execute(INSERT_SQL, insert_parameters(ordered))
         return [event_from_mapping(row) for row in result.mappings()]
 
     async def find_by_request_ids(self, session: AsyncSession, keys: Sequence[tuple[UUID, str]]) -> list[UsageEvent]:

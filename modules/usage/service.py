@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Problem
 from modules.core.principal import Principal, Scope
+from modules.core.transactions import with_retries
 from modules.providers.pricing import PricedCost, PriceRequest, TokenCounts
 from modules.providers.service import ProviderService
 from modules.usage.filtering import resolve_filter
@@ -93,7 +94,8 @@ class UsageService:
             self._observe(inserted=0, duplicates=0, rejected=len(items))
             raise BadUserInput(sorted(problems, key=lambda p: p.index or 0))
         events = await self._priced_events(items, checked, workspaces, instance_ids, now)
-        async with self.database.session_factory.begin() as session:
+
+        async def store(session: AsyncSession) -> tuple[list[UsageEvent], list[UsageEvent]]:
             stored = await self.repository.insert_many(session, events)
             stored_now = {(e.workspace_id, e.request_id) for e in stored}
             earlier = [
@@ -104,6 +106,10 @@ class UsageService:
             if stored:
                 for hook in self.stored_hooks:
                     await hook.on_stored(session, stored)
+            return stored, found_earlier
+
+        stored, found_earlier = await with_retries(self.database, store)
+        stored_now = {(e.workspace_id, e.request_id) for e in stored}
         by_key = {(e.workspace_id, e.request_id): e for e in [*stored, *found_earlier]}
         results, claimed = [], set()
         for event in events:
