@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from cross_web import HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -14,9 +18,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Send
+from starlette.types import Scope as AsgiScope
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from modules.core.errors import LlmUsageError
@@ -25,25 +32,73 @@ from service.container import ApplicationContainer
 from service.context import Context, authenticate, build_context, provide
 from service.export import export_endpoint
 from service.graphql import build_schema
-from service.limits import BodySizeLimit
+from service.http_errors import error_response
+from service.limits import MAX_OPERATIONS_PER_SOCKET, WEBSOCKET_INIT_TIMEOUT_S, BodySizeLimit
 from service.migrations import current_revision, head_revision
 from service.observability import RequestIdMiddleware
 from service.resources import start_resources, stop_resources
+from service.websocket import AuthorizingTransportWSHandler
 
 GRAPHIQL_DIR = Path(__file__).parent / "static" / "graphiql"
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
-    """strawberry's ASGI view with our context and a GraphiQL page whose assets this service serves."""
+    """strawberry's ASGI view with our context, JSON errors for requests that are not GraphQL, per-operation
+    authorisation over WebSocket (graphql-transport-ws only) and a GraphiQL page whose assets this service serves."""
+
+    graphql_transport_ws_handler_class = AuthorizingTransportWSHandler
 
     def __init__(self, container: ApplicationContainer) -> None:
         production = container.settings().production
         schema = build_schema(production=production, metrics=container.metrics())
-        super().__init__(schema, graphql_ide=None if production else "graphiql")
+        super().__init__(
+            schema,
+            graphql_ide=None if production else "graphiql",
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=WEBSOCKET_INIT_TIMEOUT_S),
+            max_subscriptions_per_connection=MAX_OPERATIONS_PER_SOCKET,
+        )
         self.container = container
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        """strawberry answers a request it cannot take as GraphQL with plain text: here, a GraphQL error."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = error_response(
+                request_refusal(error.reason),
+                HTTP_EXCEPTION_CODES.get(error.status_code, "BAD_REQUEST"),
+                status=error.status_code,
+            )
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "the request body is not UTF-8") from None
+        except RecursionError:
+            raise HTTPException(400, "the request body nests JSON too deeply") from None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return await build_context(self.container, request, response)
+
+    async def operation_context(self, connection: Context) -> Context:
+        """A WebSocket operation's own context: the connection's key checked again and counted as a request."""
+        context = await build_context(
+            self.container, connection.request, connection.response, authorization=connection.authorization
+        )
+        context.connection_params = connection.connection_params
+        return context
+
+    async def identify(self, connection: Context) -> Principal:
+        return await authenticate(connection.access, connection.authorization, count=False)
+
+    def observe_operation(self, stream: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+        return self.container.metrics().websocket_operation(stream)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Subscriptions need a READ key: `{"Authorization": "Bearer llmu_…"}` in connection_init (GraphiQL
@@ -51,7 +106,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         checked too. Refused keys close the socket with 4403 before any subscription starts."""
         params = context.connection_params or {}
         given = params.get("Authorization") or params.get("authorization")
-        principal = await authenticate(context.access, str(given)) if given else context.principal
+        if given:
+            context.authorization = str(given)
+            context.principal = await authenticate(context.access, context.authorization)
+        principal = context.principal
         reason = refusal(principal)
         if reason is None and params.get("workspaceId"):
             try:
@@ -62,11 +120,22 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 reason = error.extensions["code"]
         if reason is not None:
             raise ConnectionRejectionError({"code": reason})
-        context.principal = principal
         return UNSET
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return FileResponse(GRAPHIQL_DIR / "index.html", media_type="text/html")
+
+
+HTTP_EXCEPTION_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def request_refusal(reason: str) -> str:
+    """strawberry's reasons, with what to do instead where it is not obvious."""
+    if reason == "Batching is not enabled":
+        return "send one operation per request: a JSON array of operations (batching) is not supported"
+    if reason == "Unsupported content type":
+        return "send the operation as JSON (Content-Type: application/json) or as a GET query string"
+    return reason
 
 
 def refusal(principal: Principal) -> str | None:
@@ -113,6 +182,8 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
         if container.settings().webhooks_enabled:
             dispatcher = await provide(container.budgets.dispatcher())
             background.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
+        revocations = await provide(container.access.revocations())
+        background.append(asyncio.create_task(revocations.run(), name="key-revocations"))
         if container.settings().retention_days:
             retention = await provide(container.usage.retention())
             background.append(asyncio.create_task(retention.run(), name="retention"))

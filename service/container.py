@@ -31,6 +31,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
     access = providers.Container(
         AccessContainer,
         database=database,
+        notifications=notifications,
         workspaces=workspaces.service,
         default_rate_limit=settings.provided.rate_limit_per_second,
     )

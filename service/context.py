@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 from modules.access.service import AccessService
 from modules.budgets.records import BudgetAlert
 from modules.budgets.service import BudgetService
+from modules.core.errors import Unavailable
 from modules.core.principal import Principal
 from modules.providers.service import ProviderService
 from modules.usage.analytics import UsageAnalyticsService
@@ -49,6 +50,7 @@ class Context:
     budgets: BudgetService
     budget_alerts_loader: DataLoader[UUID, list[BudgetAlert]]
     connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload (strawberry sets it)
+    authorization: str | None = None  # the Authorization value the principal was made from
 
 
 async def provide(value: Any) -> Any:
@@ -56,11 +58,14 @@ async def provide(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-async def authenticate(access: AccessService, authorization: str | None) -> Principal:
-    """The principal of an Authorization value; when the database cannot be reached to check the key, a
-    principal whose every check answers UNAVAILABLE (retryable), never UNAUTHENTICATED (clients treat it as final)."""
+async def authenticate(access: AccessService, authorization: str | None, *, count: bool = True) -> Principal:
+    """The principal of an Authorization value (`count`: one request against its rate limit); when the database
+    cannot be reached to check the key, a principal whose every check answers UNAVAILABLE (retryable), never
+    UNAUTHENTICATED (clients treat it as final)."""
     try:
-        return await access.authenticate(authorization)
+        return await (access.authenticate(authorization) if count else access.identify(authorization))
+    except Unavailable:
+        return Principal.unverifiable()
     except Exception as error:
         if database_unreachable(error):
             return Principal.unverifiable()
@@ -68,8 +73,13 @@ async def authenticate(access: AccessService, authorization: str | None) -> Prin
 
 
 async def build_context(
-    container: ApplicationContainer, request: Request | WebSocket, response: Response | WebSocket | None
+    container: ApplicationContainer,
+    request: Request | WebSocket,
+    response: Response | WebSocket | None,
+    *,
+    authorization: str | None = None,
 ) -> Context:
+    """A request's context; `authorization` stands for the request's own header (a WebSocket operation's key)."""
     access = await provide(container.access.service())
     users = await provide(container.users.service())
 
@@ -79,10 +89,12 @@ async def build_context(
 
     sessions = await provide(container.usage.sessions())
     budgets = await provide(container.budgets.service())
+    authorization = authorization or request.headers.get("authorization")
     return Context(
         request=request,
         response=response,
-        principal=await authenticate(access, request.headers.get("authorization")),
+        principal=await authenticate(access, authorization),
+        authorization=authorization,
         access=access,
         workspaces=await provide(container.workspaces.service()),
         users=users,

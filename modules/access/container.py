@@ -1,4 +1,5 @@
-"""AccessContainer: imports the database and WorkspaceService, exports AccessService."""
+"""AccessContainer: imports the database, the notifications bus and WorkspaceService; exports AccessService and
+KeyRevocations (run by the shell in every process)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ from dependency_injector import containers, providers
 from modules.access.keys import PrincipalCache
 from modules.access.rate_limit import RateLimiter
 from modules.access.repository import ApiKeyRepository
+from modules.access.revocations import KeyRevocations
 from modules.access.service import AccessService
 from modules.core.database import Database
+from modules.core.notifications import Notifications
 from modules.workspaces.service import WorkspaceService
 
 
 class AccessContainer(containers.DeclarativeContainer):
     database = providers.Dependency(instance_of=Database)
     workspaces = providers.Dependency(instance_of=WorkspaceService)
+    notifications = providers.Dependency(instance_of=Notifications)
     default_rate_limit = providers.Dependency(default=None)
     cache = providers.Singleton(PrincipalCache)
+    revocations = providers.Singleton(KeyRevocations, cache=cache, notifications=notifications)
     limiter = providers.Singleton(RateLimiter)
     repository = providers.Singleton(ApiKeyRepository)
     service = providers.Factory(
@@ -26,5 +31,6 @@ class AccessContainer(containers.DeclarativeContainer):
         workspaces=workspaces,
         cache=cache,
         limiter=limiter,
+        revocations=revocations,
         default_rate_limit=default_rate_limit,
     )

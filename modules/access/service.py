@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from modules.access.keys import KEY_PATTERN, SHOWN_PREFIX_LENGTH, PrincipalCache, hash_key, new_key
 from modules.access.rate_limit import RateLimiter
 from modules.access.repository import ApiKey, ApiKeyRepository
+from modules.access.revocations import KeyRevocations, announce_revocation
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Forbidden, NotFound, Problem
 from modules.core.principal import Principal, Scope
@@ -31,8 +32,10 @@ class AccessService:
         workspaces: WorkspaceService,
         cache: PrincipalCache,
         limiter: RateLimiter,
+        revocations: KeyRevocations,
         default_rate_limit: float | None = None,
     ) -> None:
+        self.revocations = revocations
         self.limiter = limiter
         self.default_rate_limit = default_rate_limit
         self.database = database
@@ -41,7 +44,16 @@ class AccessService:
         self.cache = cache
 
     async def authenticate(self, authorization: str | None) -> Principal:
-        """The principal of an `Authorization: Bearer <key>` header; an anonymous one saying why not."""
+        """The principal of an `Authorization: Bearer <key>` header, counted against its rate limit (one
+        request); an anonymous one saying why not."""
+        principal = await self.identify(authorization)
+        if principal.key_id is None:
+            return principal
+        wait = self.limiter.retry_after(principal.key_id, principal.rate_limit)
+        return replace(principal, retry_after=wait) if wait else principal
+
+    async def identify(self, authorization: str | None) -> Principal:
+        """Who an Authorization value is, now (the cache, else the database), without counting a request."""
         if not authorization:
             return Principal.anonymous("send an API key: 'Authorization: Bearer llmu_…'")
         scheme, _, token = authorization.strip().partition(" ")
@@ -60,9 +72,7 @@ class AccessService:
                 name=key.name, scopes=key.scopes, workspace_id=key.workspace_id, key_id=key.id, rate_limit=rate
             )
             self.cache.put(key_hash, principal)
-        assert principal.key_id is not None
-        wait = self.limiter.retry_after(principal.key_id, principal.rate_limit)
-        return replace(principal, retry_after=wait) if wait else principal
+        return principal
 
     async def create(
         self,
@@ -104,7 +114,8 @@ class AccessService:
         return CreatedKey(key=key, secret=secret)
 
     async def revoke(self, principal: Principal, key_id: str) -> ApiKey:
-        """Revoke a key; it stops working at once in this process (within the cache TTL elsewhere)."""
+        """Revoke a key; it stops working at once in every process that hears the NOTIFY (within the key cache's
+        TTL in one whose LISTEN connection is down), open WebSockets included."""
         principal.require_authenticated()
         parsed = parse_uuid(key_id)
         async with self.database.session_factory() as session:
@@ -117,8 +128,9 @@ class AccessService:
         principal.require(Scope.ADMIN, key.workspace_id)
         async with self.database.session_factory.begin() as session:
             revoked = await self.repository.revoke(session, key.id)
-        assert revoked is not None
-        self.cache.evict(revoked[1])
+            assert revoked is not None
+            await announce_revocation(session, key.id, revoked[1])
+        self.revocations.revoked(key.id, revoked[1])
         return revoked[0]
 
     async def list(self, principal: Principal, *, workspace_ref: str | None) -> list[ApiKey]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from modules.budgets.records import DEFAULT_THRESHOLDS, BudgetFields, BudgetPeriod, BudgetScope
 from modules.core.errors import BadUserInput, Problem
+from modules.core.time_zones import time_zone
 from modules.providers.service import normalize_provider
 
 MAX_NAME = 200
@@ -61,11 +61,9 @@ def check_budget(draft: BudgetDraft) -> BudgetFields:
         problems.append(Problem("name", f"must be 1 to {MAX_NAME} characters"))
     scope = draft.scope or BudgetScope.WORKSPACE
     problems.extend(scope_problems(scope, draft.scope_value, draft.scope_tag_key))
-    time_zone = draft.time_zone or "UTC"
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(Problem("timeZone", f"{time_zone!r} is not an IANA time zone (e.g. Europe/Paris)"))
+    zone_name = draft.time_zone or "UTC"
+    if time_zone(zone_name) is None:
+        problems.append(Problem("timeZone", f"{zone_name[:60]!r} is not an IANA time zone (e.g. Europe/Paris)"))
     limit = draft.limit_usd
     if limit is None or not limit.is_finite() or not Decimal(0) < limit <= MAX_LIMIT_USD:
         problems.append(Problem("limitUsd", f"must be more than 0 and at most {MAX_LIMIT_USD}"))
@@ -89,7 +87,7 @@ def check_budget(draft: BudgetDraft) -> BudgetFields:
         scope_value=scope_value(scope, draft.scope_value),
         scope_tag_key=draft.scope_tag_key if scope is BudgetScope.TAG else None,
         period=draft.period or BudgetPeriod.MONTHLY,
-        time_zone=time_zone,
+        time_zone=zone_name,
         limit_usd=limit,
         thresholds=tuple(sorted(thresholds)),
         webhook_urls=tuple(dict.fromkeys(urls)),

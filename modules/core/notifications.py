@@ -15,6 +15,8 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modules.core.errors import Unavailable
+
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 7900  # Postgres refuses payloads of 8,000 bytes or more
 RECONNECT_DELAY_S = 1.0
@@ -53,7 +55,10 @@ class Notifications:
 
     async def _connect(self) -> None:
         """A new LISTEN connection, listening on every channel subscribed so far (hold the lock)."""
-        self.connection = await asyncpg.connect(self.dsn)
+        try:
+            self.connection = await asyncpg.connect(self.dsn)
+        except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as error:
+            raise Unavailable("The database is unreachable. Retry later.", retryable=True) from error
         self.connection.add_termination_listener(self._lost)
         for channel in self.queues:
             await self.connection.add_listener(channel, self._receive)
@@ -73,7 +78,7 @@ class Notifications:
                 async with self.lock:
                     await self._connect()
                 return
-            except (OSError, asyncpg.PostgresError) as error:
+            except (Unavailable, asyncpg.PostgresError) as error:
                 log.warning("LISTEN reconnect failed: %s", error)
                 await asyncio.sleep(RECONNECT_DELAY_S)
 

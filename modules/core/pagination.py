@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import strawberry
 
 from modules.core.errors import BadUserInput
+from modules.core.scalars import INT64_MAX, INT64_MIN, instant_in_range
+from modules.core.text import text_problem
 
 T = TypeVar("T")
 
@@ -27,9 +29,16 @@ def decode_cursor(cursor: str, *, size: int, field: str = "after") -> list[Any]:
         parts = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadUserInput.of(field, "is not a cursor returned by this API") from None
-    if not isinstance(parts, list) or len(parts) != size:
+    if not isinstance(parts, list) or len(parts) != size or not all(map(plain_part, parts)):
         raise BadUserInput.of(field, "is not a cursor returned by this API")
     return parts
+
+
+def plain_part(part: Any) -> bool:
+    """A part this API could have written: text it can store, or a 64-bit integer."""
+    if isinstance(part, str):
+        return text_problem(part) is None
+    return isinstance(part, int) and not isinstance(part, bool) and INT64_MIN <= part <= INT64_MAX
 
 
 def decode_time_cursor(
@@ -40,9 +49,12 @@ def decode_time_cursor(
         return None
     moment, position = decode_cursor(cursor, size=2, field=field)
     try:
-        return datetime.fromisoformat(moment), key(position)
-    except (TypeError, ValueError):
+        parsed = datetime.fromisoformat(moment), key(position)
+    except (TypeError, ValueError, OverflowError):
         raise BadUserInput.of(field, "is not a cursor returned by this API") from None
+    if parsed[0].tzinfo is None or not instant_in_range(parsed[0]) or not plain_part(parsed[1]):
+        raise BadUserInput.of(field, "is not a cursor returned by this API")
+    return parsed
 
 
 def check_page_size(first: int, *, maximum: int, field: str = "first") -> None:

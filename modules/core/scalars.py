@@ -1,14 +1,18 @@
-"""Custom GraphQL scalars: `Decimal` (money as a decimal string) and `BigInt` (64-bit sums).
+"""Custom GraphQL scalars: `Decimal` (money as a decimal string), `BigInt` (64-bit sums) and `DateTime`.
 
 Money never passes through a float: `Decimal` serialises as a plain decimal string without
-exponent or trailing zeros ("0.0035"), and accepts strings, integers and literal numbers.
+exponent or trailing zeros ("0.0035"), and accepts strings, integers and literal numbers of a sane size.
+`DateTime` is strawberry's (ISO 8601) with a range: an instant whose UTC value (or a day either side of it)
+leaves Python's years 1-9999 would overflow later (`0001-01-01T00:00:00+14:00` is in year 0 in UTC).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, NewType
 
+import dateutil.parser
 import strawberry
 from graphql import FloatValueNode, IntValueNode, StringValueNode, ValueNode
 from strawberry.types.scalar import ScalarDefinition
@@ -16,6 +20,10 @@ from strawberry.types.scalar import ScalarDefinition
 BigInt = NewType("BigInt", int)
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_DECIMAL_DIGITS = 50
+MAX_DECIMAL_MAGNITUDE = 30  # |exponent| of the leading digit: 1e-30 to 1e30; NUMERIC(20, 10) holds less
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
 
 
 def format_decimal(value: Decimal) -> str:
@@ -33,6 +41,13 @@ def parse_decimal(value: Any) -> Decimal:
         raise ValueError(f"{str(value)[:40]!r} is not a decimal number") from None
     if not parsed.is_finite():
         raise ValueError("Decimal must be a finite number")
+    if parsed and (
+        len(parsed.as_tuple().digits) > MAX_DECIMAL_DIGITS or abs(parsed.adjusted()) > MAX_DECIMAL_MAGNITUDE
+    ):
+        raise ValueError(
+            f"Decimal must have at most {MAX_DECIMAL_DIGITS} digits and lie between "
+            f"1e-{MAX_DECIMAL_MAGNITUDE} and 1e{MAX_DECIMAL_MAGNITUDE}"
+        )
     return parsed
 
 
@@ -60,7 +75,35 @@ def parse_bigint_literal(node: ValueNode, _variables: dict[str, Any] | None = No
     raise ValueError("BigInt must be an integer")
 
 
+def instant_in_range(moment: datetime) -> bool:
+    """True for a naive moment (its own check refuses it) and an aware one from EARLIEST to LATEST in UTC."""
+    if moment.tzinfo is None:
+        return True
+    try:
+        return EARLIEST <= moment.astimezone(UTC) <= LATEST
+    except OverflowError:
+        return False
+
+
+def parse_datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("DateTime must be an ISO 8601 string such as 2026-11-20T10:00:00Z")
+    try:
+        moment = dateutil.parser.isoparse(value)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{value[:40]!r} is not an ISO 8601 date and time") from None
+    if not instant_in_range(moment):
+        raise ValueError(f"DateTime must lie between {EARLIEST.date()} and {LATEST.date()} in UTC")
+    return moment
+
+
 SCALAR_MAP: dict[object, ScalarDefinition] = {
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="Date with time (isoformat)",
+        serialize=datetime.isoformat,
+        parse_value=parse_datetime,
+    ),
     Decimal: strawberry.scalar(
         name="Decimal",
         description='A decimal number as a string, e.g. "0.0035". Money is never a float.',

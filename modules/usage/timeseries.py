@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.core.errors import BadUserInput
+from modules.core.time_zones import time_zone
 from modules.usage.dimensions import Grouping
 from modules.usage.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
 from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
@@ -45,10 +46,10 @@ DEFAULT_SPAN = {
 
 
 def zone_named(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadUserInput.of("timeZone", f"{name[:60]!r} is not an IANA time zone, e.g. Europe/Istanbul") from None
+    zone = time_zone(name)
+    if zone is None:
+        raise BadUserInput.of("timeZone", f"{name[:60]!r} is not an IANA time zone, e.g. Europe/Istanbul")
+    return zone
 
 
 def floor(moment: datetime, interval: TimeInterval, zone: ZoneInfo) -> datetime:

@@ -223,3 +223,26 @@ async def test_a_provider_instance_must_match_the_events_provider(gql, workspace
     assert error["extensions"]["field"] == "providerInstanceId"
     event = await gql.data(TRACK, input=call(provider="azure", model="gpt-4o", providerInstanceId=instance))
     assert event["trackUsage"]["event"]["providerInstanceId"] == instance
+
+
+async def test_values_graphql_cannot_coerce_are_named_by_batch_index_and_field(gql, workspace):
+    """graphql-core's own coercion error named no event; a client could only drop the whole batch."""
+    missing_model = {k: v for k, v in call(requestId="no-model").items() if k != "model"}
+    inputs = [
+        call(requestId="ok"),
+        missing_model,
+        call(requestId="bad-count", completionTokens="x"),
+        call(requestId="too-big", promptTokens=2**31),
+        call(requestId="ok-2"),
+    ]
+    error = await gql.error(TRACK_BATCH, inputs=inputs)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert [(p["index"], p["field"]) for p in error["extensions"]["problems"]] == [
+        (1, "model"),
+        (2, "completionTokens"),
+        (3, "promptTokens"),
+    ]
+    assert error["message"].startswith("inputs[1].model: ")
+    assert (await totals(gql))["calls"] == 0
+    single = await gql.error(TRACK, input=missing_model)
+    assert (single["extensions"]["field"], "index" in single["extensions"]) == ("model", False)
