@@ -1,24 +1,47 @@
-"""GET /export/usage.csv and /export/usage.jsonl: the filtered events, streamed, for a READ key."""
+"""GET /export/usage.csv and /export/usage.jsonl: the filtered events, streamed, for a READ key.
+
+Everything that can fail with a status is checked before the first byte: the key, its rate limit, the
+filter, and the first read of the database (so an unreachable database is a 503, not a cut connection).
+Errors are the GraphQL error shape with the status `service/http_errors.py` gives their code.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from modules.core.errors import LlmUsageError, NotFound
 from modules.usage.export import ExportFormat, csv_chunks, filter_from_query, jsonl_chunks
 from service.container import ApplicationContainer
-from service.context import provide
+from service.context import authenticate, provide
+from service.errors import POOL_RETRY_AFTER_S, database_unreachable
+from service.http_errors import error_response
 
-HTTP_STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+log = logging.getLogger(__name__)
 
 
 def moment_label(moment: datetime | None, default: str) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") if moment else default
+
+
+async def started(chunks: AsyncIterator[str]) -> AsyncIterator[str]:
+    """`chunks` with its first chunk already read (the first database read happens here, before any byte)."""
+    first = await anext(chunks, None)
+
+    async def rest() -> AsyncIterator[str]:
+        if first is not None:
+            yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return rest()
 
 
 def export_endpoint(container: ApplicationContainer) -> Callable[[Request], Awaitable[Response]]:
@@ -29,23 +52,43 @@ def export_endpoint(container: ApplicationContainer) -> Callable[[Request], Awai
             except ValueError:
                 raise NotFound("exports are usage.csv and usage.jsonl") from None
             access = await provide(container.access.service())
-            principal = await access.authenticate(request.headers.get("authorization"))
+            principal = await authenticate(access, request.headers.get("authorization"))
+            principal.require_authenticated()  # unknown key, unreachable database or over its rate limit
             params = request.query_params
             given = filter_from_query(dict(params), {key: params.getlist(key) for key in params})
             analytics = await provide(container.usage.analytics())
             spec = await analytics.export_spec(principal, given)
+            write = csv_chunks if export_format is ExportFormat.CSV else jsonl_chunks
+            body = await started(write(analytics.export(spec)))
         except LlmUsageError as error:
-            body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
-            return JSONResponse(body, status_code=HTTP_STATUS.get(error.extensions["code"], 500))
-        write = csv_chunks if export_format is ExportFormat.CSV else jsonl_chunks
+            return error_response(error.message, error.extensions["code"], **without_code(error.extensions))
+        except PoolTimeout:
+            return error_response(
+                "The server is busy (no database connection was free). Retry shortly.",
+                "UNAVAILABLE",
+                retryable=True,
+                retryAfter=POOL_RETRY_AFTER_S,
+            )
+        except Exception as error:
+            if database_unreachable(error):
+                return error_response("The database is unreachable. Retry later.", "UNAVAILABLE", retryable=True)
+            error_id = uuid.uuid4().hex[:12]
+            log.error("unexpected error %s in an export", error_id, exc_info=error)
+            return error_response(
+                f"Unexpected error (id {error_id}); it has been logged.", "INTERNAL", errorId=error_id
+            )
         name = "-".join(
             ["usage", given.workspace_id, moment_label(given.start, "start"), moment_label(given.end, "now")]
         )
-        filename = re.sub(r"[^A-Za-z0-9._-]", "_", name) + "." + export_format.extension
+        filename = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:200] + "." + export_format.extension
         return StreamingResponse(
-            write(analytics.export(spec)),
+            body,
             media_type=export_format.media_type,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 
     return export_usage
+
+
+def without_code(extensions: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in extensions.items() if key != "code"}

@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from modules.core.errors import BadUserInput, Problem
-from modules.core.scalars import format_decimal
+from modules.core.scalars import format_decimal, parse_datetime
+from modules.core.text import text_problem
 from modules.usage.records import TagCondition, UsageEvent, UsageFilterInput, UsageStatus
 
 ROWS_PER_CHUNK = 500
@@ -151,7 +152,12 @@ def filter_query(given: UsageFilterInput) -> str:
 def filter_from_query(params: Mapping[str, str], lists: Mapping[str, list[str]]) -> UsageFilterInput:
     """The filter of an export URL; BAD_USER_INPUT naming the parameter that is wrong."""
     unknown = set(params) - set(SINGLE) - set(LISTS) - {"tag"}
-    problems = [Problem(name, "is not a filter parameter") for name in sorted(unknown)]
+    problems = [Problem(name[:60], "is not a filter parameter") for name in sorted(unknown)]
+    problems += [
+        Problem(name, reason)
+        for name in sorted(set(lists) - unknown)
+        for reason in {text_problem(value) for value in lists[name]} - {None}
+    ]
     values: dict[str, Any] = {}
     for name, attribute in SINGLE.items():
         if name in params:
@@ -159,9 +165,11 @@ def filter_from_query(params: Mapping[str, str], lists: Mapping[str, list[str]])
     for name in ("from", "to"):
         if name in params:
             try:
-                values[SINGLE[name]] = datetime.fromisoformat(params[name])
-            except ValueError:
-                problems.append(Problem(name, "must be an ISO 8601 time with offset, e.g. 2026-01-01T00:00:00Z"))
+                values[SINGLE[name]] = parse_datetime(params[name])
+            except ValueError as error:
+                problems.append(
+                    Problem(name, f"must be an ISO 8601 time with offset, e.g. 2026-01-01T00:00:00Z ({error})")
+                )
     if "status" in params:
         try:
             values["status"] = UsageStatus(params["status"])

@@ -11,13 +11,17 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import psutil
 import pytest
+from dependency_injector import providers
 from sqlalchemy import text
 
 from modules.core.principal import Scope
 from modules.usage.export import COLUMNS
 from service.app import create_app
+from service.container import ApplicationContainer
+from service.database import connect
 from tests.conftest import create_key
 from tests.usage import dataset
 from tests.usage.dataset import Event
@@ -176,3 +180,57 @@ async def test_a_200k_row_export_streams_in_bounded_memory(container, gql, works
     assert sent["bytes"] > 40_000_000  # 200K rows of ~200 bytes went through ...
     assert growth < 50_000_000, f"RSS grew {growth / 1e6:.1f} MB"  # ... without being held at once
     print(f"\n200K-row CSV export: {sent['bytes'] / 1e6:.1f} MB in {seconds:.1f} s, RSS +{growth / 1e6:.1f} MB")
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code", "field"),
+    [
+        ("from=0001-01-01T00:00:00%2B14:00", 400, "BAD_USER_INPUT", "from"),
+        ("to=9999-12-31T23:59:59-14:00", 400, "BAD_USER_INPUT", "to"),
+        ("userId=%00", 400, "BAD_USER_INPUT", "userId"),
+        ("models=%ED%A0%80", 200, None, None),  # a lone surrogate's bytes arrive as U+FFFD: a name like any other
+        ("bogus=1", 400, "BAD_USER_INPUT", "bogus"),
+    ],
+)
+def test_hostile_export_parameters_get_a_status_and_json_never_a_5xx_or_a_cut_body(tenant, query, status, code, field):
+    response = httpx_get(tenant, f"/export/usage.csv?workspaceId={tenant.slug}&{query}")
+    assert response.status_code == status, response.text[:300]
+    if code is None:
+        assert response.text.count("\r\n") == 1  # the header row, whole
+        return
+    [error] = response.json()["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == (code, field)
+
+
+def test_a_nul_workspace_id_is_refused_naming_it(tenant):
+    response = httpx_get(tenant, "/export/usage.jsonl?workspaceId=%00")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["field"] == "workspaceId"
+
+
+async def test_a_rate_limited_export_answers_429_with_retry_after(client, gql, workspace):
+    created = await gql.data(
+        'mutation { createApiKey(input: {workspaceId: "acme", name: "slow", scopes: [READ], rateLimitPerSecond: 0.5})'
+        " { secret } }"
+    )
+    headers = {"Authorization": f"Bearer {created['createApiKey']['secret']}"}
+    first = await client.get("/export/usage.csv?workspaceId=acme", headers=headers)
+    limited = await client.get("/export/usage.csv?workspaceId=acme", headers=headers)
+    assert first.status_code == 200
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert limited.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_an_export_without_a_database_answers_503_not_500(gql, tmp_path):
+    dead = connect(f"postgresql+asyncpg://postgres@/postgres?host={tmp_path}")
+    container = ApplicationContainer()
+    container.database.override(providers.Object(dead))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(container)), base_url="http://x") as c:
+        response = await c.get("/export/usage.csv?workspaceId=acme", headers=gql.headers)
+    await dead.engine.dispose()
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+
+
+def httpx_get(tenant, path: str) -> httpx.Response:
+    return httpx.get(f"{tenant.server.url}{path}", headers={"Authorization": f"Bearer {tenant.key}"}, timeout=30)
