@@ -34,6 +34,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         notifications=notifications,
         workspaces=workspaces.service,
         default_rate_limit=settings.provided.rate_limit_per_second,
+        max_rate_limit=settings.provided.max_rate_limit_per_second,
     )
     users = providers.Container(UsersContainer, database=database, workspaces=workspaces.service)
     llm_providers = providers.Container(ProvidersContainer, database=database, workspaces=workspaces.service)

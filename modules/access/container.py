@@ -20,6 +20,7 @@ class AccessContainer(containers.DeclarativeContainer):
     workspaces = providers.Dependency(instance_of=WorkspaceService)
     notifications = providers.Dependency(instance_of=Notifications)
     default_rate_limit = providers.Dependency(default=None)
+    max_rate_limit = providers.Dependency(default=1000.0)
     cache = providers.Singleton(PrincipalCache)
     revocations = providers.Singleton(KeyRevocations, cache=cache, notifications=notifications)
     limiter = providers.Singleton(RateLimiter)
@@ -33,4 +34,5 @@ class AccessContainer(containers.DeclarativeContainer):
         limiter=limiter,
         revocations=revocations,
         default_rate_limit=default_rate_limit,
+        max_rate_limit=max_rate_limit,
     )

@@ -1,7 +1,8 @@
 """Requests per second per API key: a token bucket per key, in each server process.
 
-A key allowed R requests/s may burst to 2R; with N processes behind a load balancer the effective limit is
-N x R (state it when sizing). One request is one token, whatever it holds (a batch of 1,000 events too).
+A key allowed R requests/s may burst to 2R (at least one request: a key of 0.1/s makes one request every 10 s);
+with N processes behind a load balancer the effective limit is N x R (state it when sizing). One request is
+one token, whatever it holds (a batch of 1,000 events too).
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from uuid import UUID
+
+
+def burst(rate: float) -> float:
+    return max(1.0, 2 * rate)
 
 
 @dataclass
@@ -20,7 +25,7 @@ class TokenBucket:
     def take(self) -> float:
         """0 when a request may pass now (and is counted), else the seconds until one may."""
         now = time.monotonic()
-        self.tokens = min(2 * self.rate, self.tokens + (now - self.updated) * self.rate)
+        self.tokens = min(burst(self.rate), self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if self.tokens >= 1:
             self.tokens -= 1
@@ -38,5 +43,5 @@ class RateLimiter:
             return 0.0
         bucket = self.buckets.get(key_id)
         if bucket is None or bucket.rate != rate:
-            bucket = self.buckets[key_id] = TokenBucket(rate=rate, tokens=2 * rate)
+            bucket = self.buckets[key_id] = TokenBucket(rate=rate, tokens=burst(rate))
         return bucket.take()

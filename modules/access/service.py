@@ -15,6 +15,7 @@ from modules.core.principal import Principal, Scope
 from modules.workspaces.service import WorkspaceService, parse_uuid
 
 MAX_KEY_NAME_LENGTH = 100
+MIN_RATE_LIMIT = 0.1  # one request every 10 s
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ class AccessService:
         limiter: RateLimiter,
         revocations: KeyRevocations,
         default_rate_limit: float | None = None,
+        max_rate_limit: float = 1000.0,
     ) -> None:
+        self.max_rate_limit = max_rate_limit
         self.revocations = revocations
         self.limiter = limiter
         self.default_rate_limit = default_rate_limit
@@ -67,7 +70,9 @@ class AccessService:
                 key = await self.repository.use(session, key_hash)
             if key is None:
                 return Principal.anonymous("unknown or revoked API key")
-            rate = key.rate_limit_per_second if key.rate_limit_per_second is not None else self.default_rate_limit
+            rate = self.default_rate_limit
+            if key.rate_limit_per_second is not None:  # the cap may have been lowered since the key was made
+                rate = min(key.rate_limit_per_second, self.max_rate_limit)
             principal = Principal(
                 name=key.name, scopes=key.scopes, workspace_id=key.workspace_id, key_id=key.id, rate_limit=rate
             )
@@ -96,8 +101,14 @@ class AccessService:
             problems.append(Problem("name", f"must be 1 to {MAX_KEY_NAME_LENGTH} characters"))
         if not scopes:
             problems.append(Problem("scopes", "must name at least one of INGEST, READ, ADMIN"))
-        if rate_limit_per_second is not None and not 0.1 <= rate_limit_per_second <= 100_000:
-            problems.append(Problem("rateLimitPerSecond", "must be between 0.1 and 100000 requests per second"))
+        if rate_limit_per_second is not None and not MIN_RATE_LIMIT <= rate_limit_per_second <= self.max_rate_limit:
+            problems.append(
+                Problem(
+                    "rateLimitPerSecond",
+                    f"must be between {MIN_RATE_LIMIT} and {self.max_rate_limit:g} requests per second "
+                    "(LLM_USAGE_MAX_RATE_LIMIT)",
+                )
+            )
         if problems:
             raise BadUserInput(problems)
         secret = new_key()

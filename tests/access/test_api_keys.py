@@ -126,3 +126,32 @@ async def test_a_key_over_its_rate_limit_is_told_when_to_retry(gql, workspace):
     assert "errors" not in await slow.execute(TRACK)
     stored = await gql.data('{ usageAnalytics(filter: {workspaceId: "acme"}) { totals { calls } } }')
     assert stored["usageAnalytics"]["totals"]["calls"] == 3
+
+
+CREATE_KEY = (
+    "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { rateLimitPerSecond } } }"
+)
+
+
+async def test_a_minted_rate_limit_is_capped_by_the_servers_setting(gql, workspace):
+    error = await gql.error(
+        CREATE_KEY, input={"workspaceId": "acme", "name": "fast", "scopes": ["INGEST"], "rateLimitPerSecond": 1001}
+    )
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "rateLimitPerSecond")
+    assert "between 0.1 and 1000 requests per second" in error["message"]
+    allowed = await gql.data(
+        CREATE_KEY, input={"workspaceId": "acme", "name": "ok", "scopes": ["INGEST"], "rateLimitPerSecond": 1000}
+    )
+    assert allowed["createApiKey"]["apiKey"]["rateLimitPerSecond"] == 1000.0
+
+
+async def test_the_slowest_key_still_makes_one_request_then_waits_ten_seconds(gql, workspace):
+    created = await gql.data(
+        CREATE_KEY, input={"workspaceId": "acme", "name": "slowest", "scopes": ["INGEST"], "rateLimitPerSecond": 0.1}
+    )
+    slowest = gql.as_key(created["createApiKey"]["secret"])
+    assert "errors" not in await slowest.execute(TRACK)  # its bucket holds one request, not 0.2 of one
+    response = await slowest.http.post("/graphql", json={"query": TRACK}, headers=slowest.headers)
+    [error] = response.json()["errors"]
+    assert (response.status_code, response.headers["retry-after"]) == (429, "10")
+    assert error["extensions"]["code"] == "RATE_LIMITED" and 9.9 < error["extensions"]["retryAfter"] <= 10
