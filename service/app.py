@@ -32,8 +32,8 @@ from service.container import ApplicationContainer
 from service.context import Context, authenticate, build_context, provide
 from service.export import export_endpoint
 from service.graphql import build_schema
-from service.http_errors import error_response
-from service.limits import MAX_OPERATIONS_PER_SOCKET, WEBSOCKET_INIT_TIMEOUT_S, BodySizeLimit
+from service.http_errors import error_body, error_response
+from service.limits import MAX_ANSWER_BYTES, MAX_OPERATIONS_PER_SOCKET, WEBSOCKET_INIT_TIMEOUT_S, BodySizeLimit
 from service.migrations import current_revision, head_revision
 from service.observability import RequestIdMiddleware
 from service.resources import start_resources, stop_resources
@@ -74,6 +74,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 status=error.status_code,
             )
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """An answer past MAX_ANSWER_BYTES (the size estimate let it through) is replaced by an error."""
+        encoded = json.dumps(data, separators=(",", ":"))
+        if len(encoded) <= MAX_ANSWER_BYTES:
+            return encoded
+        message = f"the answer has {len(encoded):,} bytes; at most {MAX_ANSWER_BYTES:,} are sent: ask for less"
+        return json.dumps(error_body(message, "ANSWER_TOO_LARGE", bytes=len(encoded), budget=MAX_ANSWER_BYTES))
 
     def decode_json(self, data: str | bytes) -> object:
         try:

@@ -15,8 +15,17 @@ from functools import lru_cache, partial
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, SchemaExtension
 
+from service.answer_size import answer_size_error
 from service.document_rules import INPUT_RULES, TextLiteralRule, page_size_rule, shape_rule
-from service.limits import DOCUMENT_CACHE_SIZE, MAX_ALIASES, MAX_DEPTH, MAX_NESTING, MAX_TOKENS, PAGE_ARGUMENTS
+from service.limits import (
+    DOCUMENT_CACHE_SIZE,
+    MAX_ALIASES,
+    MAX_ANSWER_VALUES,
+    MAX_DEPTH,
+    MAX_NESTING,
+    MAX_TOKENS,
+    PAGE_ARGUMENTS,
+)
 from service.variable_checks import variable_error
 
 CHEAP_RULES = (shape_rule(MAX_DEPTH, MAX_ALIASES), page_size_rule(PAGE_ARGUMENTS), TextLiteralRule)
@@ -46,7 +55,7 @@ class ParsedDocuments(SchemaExtension):
 
 
 class DocumentValidation(SchemaExtension):
-    """Validates the document (cached) and then the variables (every request)."""
+    """Validates the document (cached), then the variables and the answer's estimated size (every request)."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -55,8 +64,9 @@ class DocumentValidation(SchemaExtension):
         rules = tuple(INPUT_RULES.get(rule, rule) for rule in context.validation_rules)
         errors = document_errors(schema, context.graphql_document, rules)
         if not errors:
-            refused = variable_error(
-                schema, context.graphql_document, context.operation_name, context.variables, max_depth=MAX_NESTING
+            document, name, variables = context.graphql_document, context.operation_name, context.variables
+            refused = variable_error(schema, document, name, variables, max_depth=MAX_NESTING) or answer_size_error(
+                schema, document, name, variables, budget=MAX_ANSWER_VALUES
             )
             errors = [refused] if refused else []
         context.pre_execution_errors = list(errors)

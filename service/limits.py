@@ -8,13 +8,14 @@
 | literal `first` / `limit` / `recentEvents` | 500 / 1,000 / 500 (checked before any resolver runs) |
 | request body | 5 MiB (413) |
 | nesting of a variable's value | 32 levels |
+| values an answer may hold, estimated before execution / bytes of an HTTP answer | 250,000 / 32 MiB |
 | parsed and validated documents cached | 256 each |
 | Postgres statement_timeout / connect timeout / pool wait | 30 s / 5 s / 5 s |
 | database pool per engine and process | 10 connections, 10 more under load |
 | request head / body / stalled response write | 10 s from connect or the last response / 10 s / 10 s, then closed |
 | idle keep-alive connection | closed after 5 s |
 | open connections per process | 1,000 (fewer if the open-files limit says so); beyond, the longest-idle is closed |
-| GraphQL and export requests running per process | 10, 100 more wait up to 5 s; beyond, 503 `UNAVAILABLE`, Retry-After 1 |
+| GraphQL and export requests running per process | 10; 100 more wait up to 5 s; beyond, 503 `UNAVAILABLE` |
 | graceful shutdown | 20 s for in-flight requests |
 | WebSocket | `connection_init` within 10 s; 100 operations in flight per socket; each authorised as a request |
 """
@@ -30,6 +31,8 @@ MAX_ALIASES = 15
 MAX_TOKENS = 1000
 PAGE_ARGUMENTS = {"first": 500, "limit": 1000, "recentEvents": 500}
 MAX_NESTING = 32  # levels of lists and objects in a variable's value
+MAX_ANSWER_VALUES = 250_000  # fields an answer may hold, estimated before execution (service/answer_size.py)
+MAX_ANSWER_BYTES = 32 * 1024 * 1024  # of an HTTP answer, once built
 MAX_BODY_BYTES = 5 * 1024 * 1024
 DOCUMENT_CACHE_SIZE = 256
 STATEMENT_TIMEOUT_MS = 30_000
