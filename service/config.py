@@ -23,6 +23,7 @@ class Settings:
     max_event_age_days: int = 35
     retention_days: int | None = None  # events older are deleted (the rollups keep their sums); None: kept
     rate_limit_per_second: float | None = 100.0  # per key and process, burst x2; a key's own setting wins
+    public_url: str | None = None  # how callers reach this service (https://usage.example.com): exportUrl's base
     max_rate_limit_per_second: float = 1000.0  # the most a key's own setting may ask (a workspace ADMIN mints)
     webhook_retry_base_seconds: float = 30.0  # retries after 30 s, 1 min, 2 min … (at most 1 h) for 24 h
     webhook_poll_seconds: float = 5.0  # how often due retries are looked for (new alerts wake it at once)
@@ -53,6 +54,7 @@ class Settings:
             retention_days=positive_days(env.get("LLM_USAGE_RETENTION_DAYS")),
             rate_limit_per_second=float(env.get("LLM_USAGE_RATE_LIMIT", "100")) or None,
             max_rate_limit_per_second=float(env.get("LLM_USAGE_MAX_RATE_LIMIT", "1000")),
+            public_url=env.get("LLM_USAGE_PUBLIC_URL") or None,
             webhook_retry_base_seconds=float(env.get("LLM_USAGE_WEBHOOK_RETRY_BASE_SECONDS", "30")),
             webhook_poll_seconds=float(env.get("LLM_USAGE_WEBHOOK_POLL_SECONDS", "5")),
             webhooks_enabled=env.get("LLM_USAGE_WEBHOOKS", "on").lower() not in ("off", "0", "false"),

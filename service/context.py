@@ -51,6 +51,7 @@ class Context:
     budget_alerts_loader: DataLoader[UUID, list[BudgetAlert]]
     connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload (strawberry sets it)
     authorization: str | None = None  # the Authorization value the principal was made from
+    public_url: str | None = None  # LLM_USAGE_PUBLIC_URL: the base of URLs given to callers
 
 
 async def provide(value: Any) -> Any:
@@ -95,6 +96,7 @@ async def build_context(
         response=response,
         principal=await authenticate(access, authorization),
         authorization=authorization,
+        public_url=container.settings().public_url,
         access=access,
         workspaces=await provide(container.workspaces.service()),
         users=users,

@@ -42,13 +42,14 @@ class LlmUsageSchema(strawberry.Schema):
 
 
 def build_schema(*, production: bool = False, metrics: Metrics | None = None) -> strawberry.Schema:
-    """Extensions exit in reverse order: metrics (listed first) see the codes ErrorCodes gave."""
+    """Extensions exit in reverse order: metrics (listed first) see the codes ErrorCodes gave. In production,
+    no "Did you mean …" suggestions (with introspection off, they would still disclose the schema)."""
     observed = [metrics.extension()] if metrics else []
     return LlmUsageSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=production),
         extensions=[*observed, *query_protection(production=production), ErrorCodes],
     )
 

@@ -22,3 +22,8 @@ async def test_graphiql_is_served_on_get_with_local_assets_only(client):
 async def test_the_root_redirects_to_graphiql(client):
     response = await client.get("/")
     assert (response.status_code, response.headers["location"]) == (307, "/graphql")
+
+
+async def test_graphiql_does_not_keep_the_headers_tab_in_browser_storage(client):
+    page = (await client.get("/graphql", headers={"Accept": "text/html"})).text
+    assert "shouldPersistHeaders: false" in page and "shouldPersistHeaders: true" not in page

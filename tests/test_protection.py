@@ -82,6 +82,10 @@ async def test_production_mode_hides_introspection_and_graphiql(database, gql):
         assert result["data"] is None and "introspection" in result["errors"][0]["message"].lower()
         page = await client.get("/graphql", headers={"Accept": "text/html"})
         assert "GraphiQL" not in page.text
+        misspelt = (
+            await client.post("/graphql", json={"query": "{ usageAnalytic { x } }"}, headers=gql.headers)
+        ).json()
+        assert misspelt["errors"][0]["message"] == "Cannot query field 'usageAnalytic' on type 'Query'."
 
 
 async def test_a_database_exception_in_production_reveals_nothing(database, gql, workspace):

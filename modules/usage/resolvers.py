@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Annotated, Protocol
 
 import strawberry
-from starlette.requests import Request
-from starlette.websockets import WebSocket
 
 from modules.core.pagination import PageInfo
 from modules.core.principal import Principal
@@ -43,7 +41,7 @@ ExportFormatType = strawberry.enum(ExportFormat, name="ExportFormat")
 
 
 class UsageContext(Protocol):
-    request: Request | WebSocket
+    public_url: str | None
     principal: Principal
     usage: UsageService
     analytics: UsageAnalyticsService
@@ -183,7 +181,8 @@ class UsageQuery:
 
     @strawberry.field(
         description="The URL that downloads the filtered events (GET with the same Authorization header), "
-        "streamed as CSV (RFC 4180, header row) or JSON Lines."
+        "streamed as CSV (RFC 4180, header row) or JSON Lines: on the server's LLM_USAGE_PUBLIC_URL when set, "
+        "else a path on this service (never built from the request's Host header)."
     )
     async def export_url(
         self, info: strawberry.Info[UsageContext], filter: UsageFilter, format: ExportFormatType = ExportFormat.CSV
@@ -191,7 +190,8 @@ class UsageQuery:
         ctx = info.context
         given = filter.to_model()
         await ctx.analytics.export_spec(ctx.principal, given)
-        return f"{ctx.request.base_url}export/usage.{ExportFormat(format).extension}?{filter_query(given)}"
+        base = (ctx.public_url or "").rstrip("/")
+        return f"{base}/export/usage.{ExportFormat(format).extension}?{filter_query(given)}"
 
     @strawberry.field(description="Provider/model pairs stored without a price, most calls first: what to price.")
     async def unpriced_models(
