@@ -53,6 +53,11 @@ class Context:
     authorization: str | None = None  # the Authorization value the principal was made from
     public_url: str | None = None  # LLM_USAGE_PUBLIC_URL: the base of URLs given to callers
 
+    def refresh_loaders(self) -> None:
+        """Forget what the DataLoaders cached: a subscription pushes each result with what is stored now."""
+        for loader in (self.user_loader, self.session_events_loader, self.budget_alerts_loader):
+            loader.clear_all()
+
 
 async def provide(value: Any) -> Any:
     """dependency-injector returns awaitables for providers that depend on an async resource."""

@@ -18,6 +18,8 @@ class LiveContext(Protocol):
     principal: Principal
     live: UsageLive
 
+    def refresh_loaders(self) -> None: ...
+
 
 @strawberry.type
 class UsageSubscription:
@@ -29,6 +31,7 @@ class UsageSubscription:
     ) -> AsyncGenerator[UsageEventType, None]:
         ctx = info.context
         async for event in ctx.live.tracked(ctx.principal, filter.to_model()):
+            ctx.refresh_loaders()
             yield UsageEventType.from_model(event)
 
     @strawberry.subscription(description="A session of the workspace, as it is after each batch that adds to it.")
@@ -37,4 +40,5 @@ class UsageSubscription:
     ) -> AsyncGenerator[SessionType, None]:
         ctx = info.context
         async for summary in ctx.live.sessions_updated(ctx.principal, workspace_ref=str(workspace_id)):
+            ctx.refresh_loaders()
             yield SessionType.from_model(summary)

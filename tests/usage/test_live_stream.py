@@ -127,12 +127,23 @@ async def test_a_subscriber_of_b_gets_each_matching_event_tracked_through_a_once
 async def test_a_batch_reaches_the_subscriber_whole_and_sessions_are_pushed(pair, acme):
     a, b = pair
     events = await open_socket(b, {"Authorization": f"Bearer {acme.key}"})
-    await subscribe(events, f'subscription {{ sessionUpdated(workspaceId: "{acme.slug}") {{ id calls }} }}')
+    await subscribe(
+        events,
+        f'subscription {{ sessionUpdated(workspaceId: "{acme.slug}") {{ id calls events {{ requestId }} }} }}',
+    )
     await until_live(events, lambda: track(a, acme, sessionId=f"probe-{uuid.uuid4().hex}"))
     track(a, acme, sessionId="conversation-1", requestId="s1")
-    assert (await next_message(events))["payload"]["data"]["sessionUpdated"] == {"id": "conversation-1", "calls": 1}
+    assert (await next_message(events))["payload"]["data"]["sessionUpdated"] == {
+        "id": "conversation-1",
+        "calls": 1,
+        "events": [{"requestId": "s1"}],
+    }
     track(a, acme, sessionId="conversation-1", requestId="s2")
-    assert (await next_message(events))["payload"]["data"]["sessionUpdated"] == {"id": "conversation-1", "calls": 2}
+    assert (await next_message(events))["payload"]["data"]["sessionUpdated"] == {  # no stale loader cache
+        "id": "conversation-1",
+        "calls": 2,
+        "events": [{"requestId": "s1"}, {"requestId": "s2"}],
+    }
     await events.close()
 
 
