@@ -4,13 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint schema migrate explain bench clean
+.PHONY: serve test lint schema migrate explain bench clean lock
 
-$(STAMP): pyproject.toml client/pyproject.toml
+# constraints.txt pins every dependency to the versions CI tested; `make lock` moves them to the newest.
+$(STAMP): pyproject.toml client/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./client
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]' -e ./client
 	touch $(STAMP)
+
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev]' -e ./client
+	(echo "# Exact versions the two README commands install (pip -c), the set CI tests. Regenerate: make lock"; \
+	 .lock-venv/bin/python -m pip freeze --exclude-editable) > constraints.txt
+	rm -rf .lock-venv
 
 serve: $(STAMP)
 	$(BIN)/llm-usage serve
