@@ -28,6 +28,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from modules.core.errors import LlmUsageError
 from modules.core.principal import Principal, Scope
+from service.admission import AdmissionGate
 from service.container import ApplicationContainer
 from service.context import Context, authenticate, build_context, provide
 from service.export import export_endpoint
@@ -216,6 +217,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(AdmissionGate)  # inside BodySizeLimit: the body it reads first is capped
     app.add_middleware(BodySizeLimit)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -17,7 +17,6 @@ from service.config import Settings, positive_days
 from service.container import ApplicationContainer
 from service.context import provide
 from service.database import resolve_database_url
-from service.limits import GRACEFUL_SHUTDOWN_S, MAX_CONCURRENCY
 from service.migrations import upgrade_to_head
 from service.observability import configure_logging
 from service.resources import start_resources, stop_resources
@@ -46,11 +45,11 @@ async def with_container(work: Callable[[ApplicationContainer], Awaitable[T]]) -
         await stop_resources(container)
 
 
-async def prepare(settings: Settings, graphql_url: str) -> str | None:
-    """Migrate, then the first-start message (keys of a new database), if any."""
+async def prepare(settings: Settings, graphql_url: str) -> tuple[str, str | None]:
+    """Migrate, then the first-start message (keys of a new database), if any; and the database's URL."""
     from service.bootstrap import first_start
 
-    await migrate(settings)
+    url = await migrate(settings)
 
     async def bootstrap(container: ApplicationContainer) -> str | None:
         database = await provide(container.database())
@@ -66,33 +65,28 @@ async def prepare(settings: Settings, graphql_url: str) -> str | None:
             finally:
                 await lock.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": FIRST_START_LOCK_ID})
 
-    return await with_container(bootstrap)
+    return url, await with_container(bootstrap)
 
 
 def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     """One process per worker (each with its own pool; LISTEN/NOTIFY carries the live stream between them)."""
-    import uvicorn
-
     from service.app import create_app
+    from service.server import exit_normally_on_sigterm, run, server_config
 
+    exit_normally_on_sigterm()
     graphql_url = f"http://{host}:{port}/graphql"
-    message = asyncio.run(prepare(settings, graphql_url))
+    url, message = asyncio.run(prepare(settings, graphql_url))
     where = "DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir / 'postgres'}"
     print(f"llm-usage: database: {where}; migrations applied.", flush=True)
     if message:
         print(message, flush=True)
     print(f"llm-usage: GraphiQL and the API at {graphql_url}", flush=True)
-    uvicorn.run(
-        "service.app:create_app" if workers > 1 else create_app(),
-        factory=workers > 1,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level=settings.log_level,
-        log_config=None,  # uvicorn's loggers go through ours (JSON with LOG_FORMAT=json)
-        limit_concurrency=MAX_CONCURRENCY,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-    )
+    if workers > 1 and not settings.database_url:
+        # The workers reach this process's embedded PostgreSQL by its URL, so that this process alone is on its
+        # list of users and stops it on exit (a worker ends by SIGTERM, which skips its atexit handlers).
+        os.environ["DATABASE_URL"] = url
+    app = "service.app:create_app" if workers > 1 else create_app()
+    run(server_config(app, host=host, port=port, workers=workers, log_level=settings.log_level))
 
 
 async def create_workspace(container: ApplicationContainer, name: str, slug: str) -> str:

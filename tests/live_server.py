@@ -25,6 +25,7 @@ from service.app import create_app
 from service.config import Settings
 from service.container import ApplicationContainer
 from service.context import provide
+from service.server import server_config
 
 
 def free_port() -> int:
@@ -34,7 +35,8 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """uvicorn serving the real app; stop() and start() again on the same port, as a restart would."""
+    """uvicorn serving the real app with the real server settings (service/server.py); stop() and start()
+    again on the same port, as a restart would."""
 
     def __init__(self, database_url: str, **settings: Any) -> None:
         self.database_url = database_url
@@ -49,7 +51,7 @@ class LiveServer:
         container.settings.override(
             providers.Object(Settings(database_url=self.database_url, max_event_age_days=3650, **self.settings))
         )
-        config = uvicorn.Config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning")
+        config = server_config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
