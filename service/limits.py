@@ -17,7 +17,7 @@
 | open connections per process | 1,000 (fewer if the open-files limit says so); beyond, the longest-idle is closed |
 | GraphQL and export requests running per process | 10; 100 more wait up to 5 s; beyond, 503 `UNAVAILABLE` |
 | graceful shutdown | 20 s for in-flight requests |
-| WebSocket | `connection_init` within 10 s; 100 operations in flight per socket; each authorised as a request |
+| WebSocket | `connection_init` within 10 s; messages ≤ 5 MiB; 100 operations per socket; each one a request |
 | exports running | 4 per process on a pool of their own (then 503), 2 per key (then 429); Retry-After 5 s |
 | events per export | 1,000,000; beyond, 400 naming `to`, with `splitAt` where to split the range |
 | an export's time | 10 min in all; 10 s with the client reading nothing; idle in transaction 60 s (PostgreSQL) |

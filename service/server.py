@@ -12,7 +12,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from service.connections import GuardedHttpProtocol, allow_open_files
-from service.limits import GRACEFUL_SHUTDOWN_S, KEEP_ALIVE_S
+from service.limits import GRACEFUL_SHUTDOWN_S, KEEP_ALIVE_S, MAX_BODY_BYTES
 
 
 def server_config(
@@ -29,6 +29,7 @@ def server_config(
         workers=workers,
         http=GuardedHttpProtocol,
         timeout_keep_alive=KEEP_ALIVE_S,
+        ws_max_size=MAX_BODY_BYTES,  # a WebSocket message is held to the HTTP body's limit
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         log_level=log_level,
         log_config=None,  # uvicorn's loggers go through ours (JSON with LOG_FORMAT=json)

@@ -171,3 +171,12 @@ async def test_the_legacy_subscriptions_transport_protocol_is_refused(servers):
         socket = await connect(a.ws_url, subprotocols=["graphql-ws"])
         await socket.recv()
     assert "4406" in str(refused.value) or "subprotocol" in str(refused.value).lower()
+
+
+async def test_a_websocket_message_is_held_to_the_request_body_limit(servers, acme):
+    a, _ = servers
+    socket = await opened(a, acme.key)
+    await send(socket, "big", "{ serverInfo { version } }", padding="x" * (5 * 1024 * 1024 + 1))
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(socket.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
