@@ -39,6 +39,7 @@ LIST_BOUNDS = {
     ("Session", "events"): 1000,
     ("UsageTimeSeries", "buckets"): 2000,
     ("UsageBucket", "groups"): 10,  # a series holds at most 20,000 bucket groups: 2,000 buckets x 10
+    ("UsageDimensionGroup", "dimensions"): 4,  # a groupBy names at most 4 dimensions
 }
 
 

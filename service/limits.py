@@ -8,7 +8,7 @@
 | literal `first` / `limit` / `recentEvents` | 500 / 1,000 / 500 (checked before any resolver runs) |
 | request body | 5 MiB (413) |
 | nesting of a variable's value | 32 levels |
-| values an answer may hold, estimated before execution / bytes of an HTTP answer | 250,000 / 32 MiB |
+| values an answer may hold, estimated before execution / bytes of an HTTP answer | 500,000 / 32 MiB |
 | parsed and validated documents cached | 256 each |
 | Postgres statement_timeout / connect timeout / pool wait | 30 s / 5 s / 5 s |
 | database pool per engine and process | 10 connections, 10 more under load |
@@ -34,7 +34,7 @@ MAX_ALIASES = 15
 MAX_TOKENS = 1000
 PAGE_ARGUMENTS = {"first": 500, "limit": 1000, "recentEvents": 500}
 MAX_NESTING = 32  # levels of lists and objects in a variable's value
-MAX_ANSWER_VALUES = 250_000  # fields an answer may hold, estimated before execution (service/answer_size.py)
+MAX_ANSWER_VALUES = 500_000  # fields an answer may hold, estimated before execution (service/answer_size.py)
 MAX_ANSWER_BYTES = 32 * 1024 * 1024  # of an HTTP answer, once built
 MAX_BODY_BYTES = 5 * 1024 * 1024
 DOCUMENT_CACHE_SIZE = 256

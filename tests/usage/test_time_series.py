@@ -130,5 +130,12 @@ async def test_too_many_buckets_or_an_unknown_zone_are_refused(gql, workspace):
     )
     assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "interval")
     assert "narrow the range or use a larger interval" in error["message"]
-    zone = await gql.error(SERIES, filter={"workspaceId": "acme"}, interval="DAY", tz="Mars/Olympus")
-    assert (zone["extensions"]["code"], zone["extensions"]["field"]) == ("BAD_USER_INPUT", "timeZone")
+    for name in ("Mars/Olympus", "A" * 300, "../../../etc/passwd", "Europe/../../x", "UTC\n"):
+        # a 300-character name made ZoneInfo raise OSError (file name too long), answered UNAVAILABLE: retried forever
+        zone = await gql.error(SERIES, filter={"workspaceId": "acme"}, interval="DAY", tz=name)
+        assert (zone["extensions"]["code"], zone["extensions"]["field"]) == ("BAD_USER_INPUT", "timeZone"), name
+    budget = await gql.error(
+        'mutation { createBudget(input: {workspaceId: "acme", name: "b", limitUsd: "1", timeZone: "%s"}) '
+        "{ budget { id } } }" % ("A" * 300)
+    )
+    assert (budget["extensions"]["code"], budget["extensions"]["field"]) == ("BAD_USER_INPUT", "timeZone")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 PAGE = """query($filter: UsageFilter!, $first: Int!, $after: String) {
@@ -69,12 +71,20 @@ async def test_an_empty_workspace_has_an_empty_page(gql, workspace):
     }
 
 
+def cursor(*parts: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+
+
 async def test_bad_page_arguments_are_refused(gql, workspace):
     for first, after, field in (
         (0, None, "first"),
         (501, None, "first"),
         (5, "garbage", "after"),
         (5, "WyJ4IiwxXQ", "after"),
+        (5, cursor("2026-01-01T00:00:00+00:00", 10**30), "after"),  # past bigint: was INTERNAL
+        (5, cursor("0001-01-01T00:00:00+14:00", 1), "after"),  # year 0 in UTC: was INTERNAL
+        (5, cursor("2026-01-01T00:00:00", 1), "after"),  # no offset
+        (5, cursor("2026-01-01T00:00:00+00:00", True), "after"),
     ):
         error = await gql.error(PAGE, filter={"workspaceId": "acme"}, first=first, after=after)
         assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", field)
