@@ -88,9 +88,9 @@ async def test_production_mode_hides_introspection_and_graphiql(database, gql):
         assert misspelt["errors"][0]["message"] == "Cannot query field 'usageAnalytic' on type 'Query'."
 
 
-async def test_a_database_exception_in_production_reveals_nothing(database, gql, workspace):
+async def test_a_database_exception_in_production_reveals_nothing(database, gql, workspace, caplog):
     class Broken(UsageAggregates):
-        async def breakdown(self, session, spec):
+        async def breakdown(self, *_: object, **__: object):  # any signature: the error must be this one
             raise ProgrammingError(
                 "SELECT secret FROM usage_events WHERE host = 'db.internal'", {}, Exception("db.internal:5432")
             )
@@ -106,6 +106,8 @@ async def test_a_database_exception_in_production_reveals_nothing(database, gql,
     assert error["extensions"]["code"] == "INTERNAL" and len(error["extensions"]["errorId"]) == 12
     for secret in ("SELECT", "secret", "db.internal", "5432", "Traceback", "ProgrammingError"):
         assert secret not in response.text
+    [logged] = [r for r in caplog.records if error["extensions"]["errorId"] in r.getMessage()]
+    assert logged.exc_info is not None and isinstance(logged.exc_info[1], ProgrammingError)  # the one raised
 
 
 async def test_an_unreachable_database_answers_unavailable_quickly(gql, tmp_path):
