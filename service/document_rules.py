@@ -169,4 +169,6 @@ def coded(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
 
 
 # A literal argument of the wrong type or value is the caller's input, not the shape of the query.
-INPUT_RULES = {ValuesOfCorrectTypeRule: coded(ValuesOfCorrectTypeRule, "BAD_USER_INPUT")}
+INPUT_RULES: dict[type[ASTValidationRule], type[ASTValidationRule]] = {
+    ValuesOfCorrectTypeRule: coded(ValuesOfCorrectTypeRule, "BAD_USER_INPUT")
+}

@@ -80,7 +80,7 @@ class ErrorCodes(SchemaExtension):
             return
         for error in result.errors:
             classify(error)
-        codes = {error.extensions.get("code") for error in result.errors}
+        codes = {(error.extensions or {}).get("code") for error in result.errors}
         response = getattr(self.execution_context.context, "response", None)
         if (
             result.data is None

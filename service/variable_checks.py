@@ -8,7 +8,7 @@ batch refused for one bad event did not say which event: a client could only dro
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
@@ -21,6 +21,7 @@ from graphql import (
     coerce_input_value,
     get_named_type,
     get_operation_ast,
+    is_input_type,
     is_required_input_field,
     type_from_ast,
 )
@@ -49,9 +50,10 @@ def variable_error(
     problems: list[Problem] = []
     for definition in operation.variable_definitions or ():
         name = definition.variable.name.value
-        declared = type_from_ast(schema, definition.type)
-        if declared is None:
-            continue  # an unknown type: graphql-core's validation has refused the document already
+        found_type = type_from_ast(schema, definition.type)
+        if found_type is None or not is_input_type(found_type):
+            continue  # graphql-core's validation has refused the document already
+        declared = cast(GraphQLInputType, found_type)
         value = given.get(name, Undefined)
         if value is Undefined:
             if isinstance(declared, GraphQLNonNull) and definition.default_value is None:
