@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.export_limits import DEFAULT_EXPORT_LIMITS, ExportLimits
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -22,12 +24,14 @@ class Settings:
     log_format: str = "text"  # LOG_FORMAT=json: one JSON object a line, with the request id
     max_event_age_days: int = 35
     retention_days: int | None = None  # events older are deleted (the rollups keep their sums); None: kept
+    export_limits: ExportLimits = DEFAULT_EXPORT_LIMITS  # service/limits.py's numbers; tests shorten them
     rate_limit_per_second: float | None = 100.0  # per key and process, burst x2; a key's own setting wins
     public_url: str | None = None  # how callers reach this service (https://usage.example.com): exportUrl's base
     max_rate_limit_per_second: float = 1000.0  # the most a key's own setting may ask (a workspace ADMIN mints)
     webhook_retry_base_seconds: float = 30.0  # retries after 30 s, 1 min, 2 min … (at most 1 h) for 24 h
     webhook_poll_seconds: float = 5.0  # how often due retries are looked for (new alerts wake it at once)
     webhooks_enabled: bool = True  # this process delivers webhooks (every process may: they share the work)
+    webhook_allow_hosts: tuple[str, ...] = ()  # host names, IPs, CIDRs webhooks may reach although not public
 
     @property
     def accepted_event_age_days(self) -> int:
@@ -58,6 +62,9 @@ class Settings:
             webhook_retry_base_seconds=float(env.get("LLM_USAGE_WEBHOOK_RETRY_BASE_SECONDS", "30")),
             webhook_poll_seconds=float(env.get("LLM_USAGE_WEBHOOK_POLL_SECONDS", "5")),
             webhooks_enabled=env.get("LLM_USAGE_WEBHOOKS", "on").lower() not in ("off", "0", "false"),
+            webhook_allow_hosts=tuple(
+                e.strip() for e in env.get("LLM_USAGE_WEBHOOK_ALLOW_HOSTS", "").split(",") if e.strip()
+            ),
         )
 
 

@@ -11,7 +11,7 @@ from modules.usage.container import UsageContainer
 from modules.users.container import UsersContainer
 from modules.workspaces.container import WorkspacesContainer
 from service.config import Settings
-from service.database import open_database, open_notifications, open_read_database
+from service.database import open_database, open_export_database, open_notifications, open_read_database
 from service.observability import Metrics
 
 
@@ -25,6 +25,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
     )
     read_database = providers.Resource(
         open_read_database, read_url=settings.provided.database_read_url, primary=database
+    )
+    export_database = providers.Resource(
+        open_export_database, read=read_database, limits=settings.provided.export_limits
     )
     notifications = providers.Resource(open_notifications, database=database)
     workspaces = providers.Container(WorkspacesContainer, database=database)
@@ -51,6 +54,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         UsageContainer,
         database=database,
         read_database=read_database,
+        export_database=export_database,
         workspaces=workspaces.service,
         users=users.service,
         llm_providers=llm_providers.service,

@@ -73,6 +73,7 @@ def container(database: Database) -> ApplicationContainer:
     container = ApplicationContainer()
     container.settings.override(providers.Object(TEST_SETTINGS))
     container.database.override(providers.Object(database))
+    container.export_database.override(providers.Object(database))  # exports see the test's rows too
     return container
 
 

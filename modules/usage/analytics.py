@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -39,6 +40,7 @@ class UsageAnalyticsService:
         self,
         *,
         database: Database,
+        export_database: Database,
         repository: UsageRepository,
         aggregates: UsageAggregates,
         grouping: UsageGrouping,
@@ -49,6 +51,7 @@ class UsageAnalyticsService:
         self.users = users
         self.time_buckets = time_buckets
         self.database = database
+        self.export_database = export_database
         self.repository = repository
         self.aggregates = aggregates
         self.grouping = grouping
@@ -208,15 +211,38 @@ class UsageAnalyticsService:
         """The checked filter of an export (READ on its workspace)."""
         return await resolve_filter(self.workspaces, principal, given)
 
-    async def export(self, spec: UsageFilterSpec) -> AsyncIterator[UsageEvent]:
-        """The events of a checked filter, streamed: memory stays flat whatever their number."""
-        async with self.database.session_factory() as session:
-            async for event in self.repository.stream(session, spec):
-                yield event
+    async def export(self, spec: UsageFilterSpec, *, max_rows: int) -> AsyncGenerator[UsageEvent, None]:
+        """The events of a checked filter, oldest first, streamed on the exports' own pool (memory stays flat
+        whatever their number); BAD_USER_INPUT before the first when more than `max_rows` match. Closing the
+        generator closes the cursor and gives the connection back."""
+        async with self.export_database.session_factory() as session:
+            split_at = await self.repository.occurred_at_of(session, spec, position=max_rows)
+            if split_at is not None:
+                first = await self.repository.occurred_at_of(session, spec, position=0)
+                raise too_many_events(max_rows, split_at if split_at != first else None)
+            async with aclosing(self.repository.stream(session, spec)) as events:
+                async for event in events:
+                    yield event
 
     async def count(self, spec: UsageFilterSpec) -> int:
         async with self.database.session_factory() as session:
             return await self.aggregates.count(session, spec)
+
+
+def too_many_events(max_rows: int, split_at: datetime | None) -> BadUserInput:
+    """The refusal of an export over `max_rows`: a cut file would pass for the whole range, so none is sent.
+    `splitAt` says where to split the range: at most `max_rows` of its events happened before it."""
+    if split_at is None:  # more than max_rows events at one instant: only the other filters can narrow them
+        return BadUserInput.of("to", f"more than {max_rows:,} events match at one instant: narrow the filter")
+    at = split_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    error = BadUserInput.of(
+        "to",
+        f"more than {max_rows:,} events match, the most one export gives: narrow from/to. "
+        f"Those before {at} are at most {max_rows:,}: export to={at}, then from={at}",
+    )
+    error.extensions["splitAt"] = at
+    error.extensions["maxRows"] = max_rows
+    return error
 
 
 def event_cursor(event: UsageEvent) -> str:

@@ -26,6 +26,7 @@ from modules.workspaces.service import WorkspaceService
 class UsageContainer(containers.DeclarativeContainer):
     database = providers.Dependency(instance_of=Database)
     read_database = providers.Dependency(instance_of=Database)  # analytics: a replica, or the primary
+    export_database = providers.Dependency(instance_of=Database)  # exports' own pool on the same server
     workspaces = providers.Dependency(instance_of=WorkspaceService)
     users = providers.Dependency(instance_of=UserService)
     llm_providers = providers.Dependency(instance_of=ProviderService)
@@ -48,6 +49,7 @@ class UsageContainer(containers.DeclarativeContainer):
     analytics = providers.Factory(
         UsageAnalyticsService,
         database=read_database,
+        export_database=export_database,
         repository=repository,
         aggregates=aggregates,
         grouping=grouping,
