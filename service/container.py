@@ -49,6 +49,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         llm_providers=llm_providers.service,
         webhook_retry_base_seconds=settings.provided.webhook_retry_base_seconds,
         webhook_poll_seconds=settings.provided.webhook_poll_seconds,
+        webhook_allow_hosts=settings.provided.webhook_allow_hosts,
     )
     usage = providers.Container(
         UsageContainer,

@@ -3,6 +3,7 @@ records what it was sent."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ class Received:
     headers: dict[str, str]
     body: str
     answered: int
+    path: str = ""  # the request target as sent (a proxy is sent the absolute URL)
 
 
 @dataclass
@@ -27,9 +29,14 @@ class WebhookReceiver:
     def answer(self) -> int:
         return self.script.pop(0) if self.script else 200
 
+    @property
+    def port(self) -> int:
+        return int(self.url.split(":")[2].split("/")[0])
 
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
+
+@contextlib.contextmanager
+def serve_receiver() -> Iterator[WebhookReceiver]:
+    """A receiver for as long as the block runs (the `receiver` fixture is one; a test may start more)."""
     found: list[WebhookReceiver] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -37,7 +44,7 @@ def receiver() -> Iterator[WebhookReceiver]:
             body = self.rfile.read(int(self.headers["Content-Length"])).decode()
             target = found[0]
             status = target.answer()
-            target.received.append(Received(dict(self.headers.items()), body, status))
+            target.received.append(Received(dict(self.headers.items()), body, status, self.path))
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -47,7 +54,16 @@ def receiver() -> Iterator[WebhookReceiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     found.append(WebhookReceiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks/llm-usage"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield found[0]
-    server.shutdown()
+    try:
+        yield found[0]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with serve_receiver() as started:
+        yield started

@@ -14,15 +14,16 @@ log = logging.getLogger("llm_usage_client")
 
 BUDGET_STATUS = (
     "query($w: ID!, $u: String, $p: String, $m: String, $t: String, $i: ID) { budgetStatus(workspaceId: $w, "
-    "userId: $u, provider: $p, model: $m, taskType: $t, providerInstanceId: $i) { exceeded "
-    "tightest { id name limitUsd spentUsd remainingUsd percentUsed } } }"
+    "userId: $u, provider: $p, model: $m, taskType: $t, providerInstanceId: $i) { exceeded remainingUsd "
+    "percentUsed tightest { id name } } }"
 )
 
 
 @dataclass(frozen=True)
 class BudgetStatus:
-    """`exceeded`: some active budget the call would count against is at or over its limit; `tightest`: the
-    matching budget with the least remaining (None when no budget matches)."""
+    """`exceeded`: some active budget the call would count against is at or over its limit; `remaining_usd`
+    and `percent_used`: of the matching budget with the least remaining (None when no budget matches). Its id
+    and name only for a key that may READ (an INGEST key is told whether to go ahead, not the budgets)."""
 
     exceeded: bool
     budget_id: str | None
@@ -66,6 +67,6 @@ def read_status(response: httpx.Response | None, error: Exception | None) -> Bud
         exceeded=data["exceeded"],
         budget_id=tightest.get("id"),
         budget_name=tightest.get("name"),
-        remaining_usd=Decimal(tightest["remainingUsd"]) if tightest else None,
-        percent_used=Decimal(tightest["percentUsed"]) if tightest else None,
+        remaining_usd=Decimal(data["remainingUsd"]) if data["remainingUsd"] is not None else None,
+        percent_used=Decimal(data["percentUsed"]) if data["percentUsed"] is not None else None,
     )

@@ -1,14 +1,17 @@
-"""BudgetsContainer: imports the database, the notifications bus, WorkspaceService and ProviderService;
-exports BudgetService, the accounting hook usage runs in its insert transaction, and the webhook dispatcher."""
+"""BudgetsContainer: imports the database, the notifications bus, WorkspaceService, ProviderService and the
+operator's webhook allow-list; exports BudgetService, the accounting hook usage runs in its insert
+transaction, and the webhook dispatcher."""
 
 from __future__ import annotations
 
 from dependency_injector import containers, providers
 
 from modules.budgets.accounting import BudgetAccounting
+from modules.budgets.addresses import AllowList
 from modules.budgets.dispatcher import WebhookDispatcher
 from modules.budgets.repository import BudgetRepository
 from modules.budgets.service import BudgetService
+from modules.budgets.targets import WebhookTargets
 from modules.core.database import Database
 from modules.core.notifications import Notifications
 from modules.providers.service import ProviderService
@@ -23,6 +26,9 @@ class BudgetsContainer(containers.DeclarativeContainer):
     llm_providers = providers.Dependency(instance_of=ProviderService)
     webhook_retry_base_seconds = providers.Dependency(instance_of=float, default=30.0)
     webhook_poll_seconds = providers.Dependency(instance_of=float, default=5.0)
+    webhook_allow_hosts = providers.Dependency(instance_of=tuple, default=())  # LLM_USAGE_WEBHOOK_ALLOW_HOSTS
+    allow_list = providers.Singleton(AllowList.parse, webhook_allow_hosts)
+    targets = providers.Singleton(WebhookTargets, allow=allow_list)
     repository = providers.Singleton(BudgetRepository)
     aggregates = providers.Singleton(UsageAggregates)
     accounting = providers.Singleton(BudgetAccounting, repository=repository, aggregates=aggregates)
@@ -34,12 +40,14 @@ class BudgetsContainer(containers.DeclarativeContainer):
         workspaces=workspaces,
         providers=llm_providers,
         notifications=notifications,
+        targets=targets,
     )
     dispatcher = providers.Singleton(
         WebhookDispatcher,
         database=database,
         repository=repository,
         notifications=notifications,
+        targets=targets,
         retry_base_seconds=webhook_retry_base_seconds,
         poll_seconds=webhook_poll_seconds,
     )

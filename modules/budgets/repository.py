@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy import delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,8 @@ FIRST_SPEND_SQL = text(
     "ON CONFLICT (budget_id, period_start) DO UPDATE SET spent_usd = budget_periods.spent_usd + :delta "
     "RETURNING spent_usd"
 )
+# Held until the transaction ends: creations in one workspace count its budgets one after another.
+LOCK_WORKSPACE_BUDGETS_SQL = text("SELECT pg_advisory_xact_lock(hashtextextended('budgets:' || :workspace_id, 0))")
 CLAIM_DUE_SQL = text(
     "UPDATE webhook_deliveries SET next_attempt_at = :lease_until "
     "WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= :now "
@@ -123,6 +125,22 @@ class BudgetRepository:
         )
         row = (await session.execute(statement)).scalar_one_or_none()
         return budget_from_row(row) if row else None
+
+    async def count_locked(self, session: AsyncSession, workspace_id: UUID) -> int:
+        """The workspace's number of budgets, counted under a lock kept until the transaction ends, so two
+        concurrent creations cannot both see room for one more."""
+        await session.execute(LOCK_WORKSPACE_BUDGETS_SQL, {"workspace_id": str(workspace_id)})
+        statement = select(func.count()).select_from(BudgetRow).where(BudgetRow.workspace_id == workspace_id)
+        return (await session.execute(statement)).scalar_one()
+
+    async def set_secret(self, session: AsyncSession, budget_id: UUID, secret: str) -> Budget:
+        statement = (
+            update(BudgetRow)
+            .where(BudgetRow.id == budget_id)
+            .values(webhook_secret=secret, updated_at=text("now()"))
+            .returning(BudgetRow)
+        )
+        return budget_from_row((await session.execute(statement)).scalar_one())
 
     async def update(self, session: AsyncSession, budget_id: UUID, fields: BudgetFields) -> Budget | None:
         """The changed budget, or None when another budget of the workspace has the new name."""

@@ -14,8 +14,10 @@ from modules.budgets.types import (
     BudgetStatusType,
     BudgetType,
     CreateBudgetPayload,
+    RotateBudgetSecretPayload,
     WebhookDeliveryType,
 )
+from modules.core.principal import Scope
 from modules.providers.service import normalize_provider
 from modules.usage.inputs import TagFilter
 
@@ -58,7 +60,7 @@ class BudgetQuery:
         }
         given_tags = {t.key: t.value for t in tags or () if t.value is not None}
         check = await ctx.budgets.status(ctx.principal, workspace_ref=str(workspace_id), call=call, tags=given_tags)
-        return BudgetStatusType.from_model(check)
+        return BudgetStatusType.from_model(check, readable=ctx.principal.allows(Scope.READ))
 
     @strawberry.field(description="The webhook deliveries of a budget's alerts, newest first, with every attempt.")
     async def webhook_deliveries(
@@ -86,6 +88,18 @@ class BudgetMutation:
         ctx = info.context
         budget = await ctx.budgets.update(ctx.principal, str(id), input.to_model())
         return BudgetType.from_model((await ctx.budgets.spend_of([budget]))[0])
+
+    @strawberry.mutation(
+        description="Replace a budget's webhook secret (ADMIN): the new one is returned only here, and signs every "
+        "attempt from now on, pending deliveries included."
+    )
+    async def rotate_budget_secret(
+        self, info: strawberry.Info[BudgetsContext], id: strawberry.ID
+    ) -> RotateBudgetSecretPayload:
+        ctx = info.context
+        rotated = await ctx.budgets.rotate_secret(ctx.principal, str(id))
+        spend = (await ctx.budgets.spend_of([rotated.budget]))[0]
+        return RotateBudgetSecretPayload(budget=BudgetType.from_model(spend), webhook_secret=rotated.webhook_secret)
 
     @strawberry.mutation(description="Delete a budget with its alerts and deliveries (ADMIN); returns its id.")
     async def delete_budget(self, info: strawberry.Info[BudgetsContext], id: strawberry.ID) -> strawberry.ID:

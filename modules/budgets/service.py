@@ -1,8 +1,10 @@
-"""Budgets: create, change, pause and delete them (ADMIN); see their spend in the current period, their
-alerts and webhook deliveries (READ); and a cheap pre-flight check before an expensive call."""
+"""Budgets: create, change, pause and delete them and rotate their webhook secret (ADMIN); see their spend
+in the current period, their alerts and webhook deliveries (READ); and a cheap pre-flight check before an
+expensive call."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
@@ -22,10 +24,17 @@ from modules.budgets.records import (
 )
 from modules.budgets.repository import BudgetRepository
 from modules.budgets.scope import matches, spend_filter
-from modules.budgets.validation import BudgetDraft, check_budget, merged
+from modules.budgets.targets import WebhookTargets
+from modules.budgets.validation import (
+    MAX_BUDGETS_PER_WORKSPACE,
+    MAX_WEBHOOKS,
+    BudgetDraft,
+    check_budget,
+    merged,
+)
 from modules.budgets.webhooks import new_secret
 from modules.core.database import Database
-from modules.core.errors import BadUserInput, Conflict, Forbidden, NotFound
+from modules.core.errors import BadUserInput, Conflict, Forbidden, NotFound, Problem
 from modules.core.notifications import Notifications
 from modules.core.principal import Principal, Scope
 from modules.providers.service import ProviderService
@@ -34,9 +43,11 @@ from modules.workspaces.service import WorkspaceService, parse_uuid
 
 
 @dataclass(frozen=True)
-class CreatedBudget:
+class BudgetWithSecret:
+    """A budget and its webhook secret, which is shown only when it is made (creation or rotation)."""
+
     budget: Budget
-    webhook_secret: str  # shown once
+    webhook_secret: str
 
 
 @dataclass(frozen=True)
@@ -85,34 +96,51 @@ class BudgetService:
         workspaces: WorkspaceService,
         providers: ProviderService,
         notifications: Notifications,
+        targets: WebhookTargets,
     ) -> None:
         self.notifications = notifications
+        self.targets = targets
         self.database = database
         self.repository = repository
         self.aggregates = aggregates
         self.workspaces = workspaces
         self.providers = providers
 
-    async def create(self, principal: Principal, *, workspace_ref: str, draft: BudgetDraft) -> CreatedBudget:
+    async def create(self, principal: Principal, *, workspace_ref: str, draft: BudgetDraft) -> BudgetWithSecret:
         workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.ADMIN, field="workspaceId")
-        fields = check_budget(draft)
+        fields = check_budget(draft, await self._url_problems(draft.webhook_urls))
         await self._check_instance(workspace.id, fields)
         secret = new_secret()
         async with self.database.session_factory.begin() as session:
+            if await self.repository.count_locked(session, workspace.id) >= MAX_BUDGETS_PER_WORKSPACE:
+                raise Conflict(
+                    f"this workspace already has {MAX_BUDGETS_PER_WORKSPACE} budgets, the most it may have: "
+                    "delete one first",
+                    field="workspaceId",
+                )
             budget = await self.repository.create(session, workspace_id=workspace.id, fields=fields, secret=secret)
         if budget is None:
             raise name_taken(fields.name)
-        return CreatedBudget(budget=budget, webhook_secret=secret)
+        return BudgetWithSecret(budget=budget, webhook_secret=secret)
 
     async def update(self, principal: Principal, budget_id: str, draft: BudgetDraft) -> Budget:
+        """Webhook URLs are checked when given; the stored ones are checked again at each delivery."""
         budget = await self._get(principal, budget_id, Scope.ADMIN)
-        fields = check_budget(merged(draft, fields_of(budget)))
+        fields = check_budget(merged(draft, fields_of(budget)), await self._url_problems(draft.webhook_urls))
         await self._check_instance(budget.workspace_id, fields)
         async with self.database.session_factory.begin() as session:
             updated = await self.repository.update(session, budget.id, fields)
         if updated is None:
             raise name_taken(fields.name)
         return updated
+
+    async def rotate_secret(self, principal: Principal, budget_id: str) -> BudgetWithSecret:
+        """A new webhook secret, returned this once; deliveries are signed with it from their next attempt."""
+        budget = await self._get(principal, budget_id, Scope.ADMIN)
+        secret = new_secret()
+        async with self.database.session_factory.begin() as session:
+            rotated = await self.repository.set_secret(session, budget.id, secret)
+        return BudgetWithSecret(budget=rotated, webhook_secret=secret)
 
     async def delete(self, principal: Principal, budget_id: str) -> Budget:
         """Its periods, alerts and pending deliveries go with it."""
@@ -199,6 +227,14 @@ class BudgetService:
             raise NotFound(f"no budget {budget_id!r}")
         principal.require(scope, budget.workspace_id)
         return budget
+
+    async def _url_problems(self, urls: Sequence[str] | None) -> list[Problem]:
+        """The address check of the given webhook URLs (DNS included), each problem naming its URL's index;
+        none is resolved when there are more than a budget may have (that problem is reported alone)."""
+        if not urls or len(urls) > MAX_WEBHOOKS:
+            return []
+        reasons = await asyncio.gather(*(self.targets.problem(url) for url in urls))
+        return [Problem(f"webhookUrls[{i}]", reason) for i, reason in enumerate(reasons) if reason is not None]
 
     async def _check_instance(self, workspace_id: UUID, fields: BudgetFields) -> None:
         if fields.scope is not BudgetScope.PROVIDER_INSTANCE:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import strawberry
@@ -20,6 +19,7 @@ from modules.budgets.records import (
     WebhookAttempt,
 )
 from modules.budgets.service import BudgetCheck, BudgetService, DeliveryLog
+from modules.budgets.targets import shown_host
 from modules.core.principal import Principal, Scope
 
 BudgetScopeType = strawberry.enum(
@@ -41,11 +41,11 @@ class BudgetsContext(Protocol):
 
 
 def shown_url(url: str, principal: Principal) -> str:
-    """Webhook URLs often hold a secret (Slack's do): only ADMIN callers see more than the origin."""
+    """Webhook URLs often hold a secret (Slack's path does; a query or a user:password@ may): only ADMIN
+    callers see more than the scheme and host."""
     if principal.allows(Scope.ADMIN):
         return url
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}/\u2026"
+    return f"{shown_host(url)}/\u2026"
 
 
 @strawberry.type(name="BudgetAlert", description="A threshold crossed: recorded once per budget, period and threshold.")
@@ -97,7 +97,7 @@ class BudgetType:
     forecast_usd: Decimal = strawberry.field(description="Spend at period end at this period's run rate so far.")
     webhook_url_list: strawberry.Private[tuple[str, ...]]
 
-    @strawberry.field(description="Where alerts are POSTed; callers without ADMIN see only each URL's origin.")
+    @strawberry.field(description="Where alerts are POSTed; callers without ADMIN see only each URL's scheme and host.")
     def webhook_urls(self, info: strawberry.Info[BudgetsContext]) -> list[str]:
         return [shown_url(url, info.context.principal) for url in self.webhook_url_list]
 
@@ -134,42 +134,85 @@ class BudgetType:
         )
 
 
+SECRET_DESCRIPTION = (
+    "Signs every webhook delivery: X-LLM-Usage-Signature: v1=<hex HMAC-SHA256 of `<timestamp>.<body>`>, the "
+    "timestamp in X-LLM-Usage-Timestamp. Shown only now: store it with the receiver."
+)
+
+
 @strawberry.type(name="CreateBudgetPayload")
 class CreateBudgetPayload:
     budget: BudgetType
+    webhook_secret: str = strawberry.field(description=SECRET_DESCRIPTION)
+
+
+@strawberry.type(name="RotateBudgetSecretPayload")
+class RotateBudgetSecretPayload:
+    budget: BudgetType
     webhook_secret: str = strawberry.field(
-        description="Signs every webhook body (HMAC-SHA256, header X-LLM-Usage-Signature: sha256=<hex>). "
-        "Shown only now: store it with the receiver."
+        description=f"The new secret; the old one signs nothing more. {SECRET_DESCRIPTION}"
     )
 
 
 @strawberry.type(name="BudgetStatus", description="The budgets a call would count against, before it is made.")
 class BudgetStatusType:
     exceeded: bool = strawberry.field(description="True when any matching budget has reached its limit.")
-    tightest: BudgetType | None = strawberry.field(description="The matching budget with the least remaining.")
-    budgets: list[BudgetType] = strawberry.field(description="Every active matching budget, least remaining first.")
+    remaining_usd: Decimal | None = strawberry.field(
+        description="What the tightest matching budget has left (negative once passed); null when none matches."
+    )
+    percent_used: Decimal | None = strawberry.field(description="How much of the tightest budget is spent.")
+    tightest: BudgetType | None = strawberry.field(
+        description="The matching budget with the least remaining; null for a key without READ (an INGEST key "
+        "learns whether to go ahead, not the workspace's budgets)."
+    )
+    budgets: list[BudgetType] = strawberry.field(
+        description="Every active matching budget, least remaining first; empty for a key without READ."
+    )
 
     @classmethod
-    def from_model(cls, check: BudgetCheck) -> BudgetStatusType:
-        budgets = [BudgetType.from_model(s) for s in check.matching]
-        return cls(exceeded=check.exceeded, tightest=budgets[0] if budgets else None, budgets=budgets)
+    def from_model(cls, check: BudgetCheck, *, readable: bool) -> BudgetStatusType:
+        budgets = [BudgetType.from_model(s) for s in check.matching] if readable else []
+        tightest = check.tightest
+        return cls(
+            exceeded=check.exceeded,
+            remaining_usd=tightest.remaining_usd if tightest else None,
+            percent_used=tightest.percent_used if tightest else None,
+            tightest=budgets[0] if budgets else None,
+            budgets=budgets,
+        )
 
 
-@strawberry.type(name="WebhookAttempt")
+def sees_attempt_details(info: strawberry.Info[BudgetsContext]) -> bool:
+    """An attempt's status code, error and duration tell an open port from a closed or filtered one: they
+    are for ADMIN callers (who set the URLs) only, so that a READ key cannot map a network through them."""
+    return info.context.principal.allows(Scope.ADMIN)
+
+
+@strawberry.type(
+    name="WebhookAttempt",
+    description="One attempt of a delivery. Callers without ADMIN see only when it was made and whether it was "
+    "delivered.",
+)
 class WebhookAttemptType:
     attempted_at: datetime
-    status_code: int | None = strawberry.field(description="The receiver's HTTP status; null when none came.")
-    error: str | None
-    duration_ms: int
+    delivered: bool = strawberry.field(description="The receiver answered with a 2xx status.")
+    details: strawberry.Private[WebhookAttempt]
+
+    @strawberry.field(description="The receiver's HTTP status; null when none came, and for callers without ADMIN.")
+    def status_code(self, info: strawberry.Info[BudgetsContext]) -> int | None:
+        return self.details.status_code if sees_attempt_details(info) else None
+
+    @strawberry.field(description="Why the attempt failed; null when delivered, and for callers without ADMIN.")
+    def error(self, info: strawberry.Info[BudgetsContext]) -> str | None:
+        return self.details.error if sees_attempt_details(info) else None
+
+    @strawberry.field(description="How long the attempt took; null for callers without ADMIN.")
+    def duration_ms(self, info: strawberry.Info[BudgetsContext]) -> int | None:
+        return self.details.duration_ms if sees_attempt_details(info) else None
 
     @classmethod
     def from_model(cls, attempt: WebhookAttempt) -> WebhookAttemptType:
-        return cls(
-            attempted_at=attempt.attempted_at,
-            status_code=attempt.status_code,
-            error=attempt.error,
-            duration_ms=attempt.duration_ms,
-        )
+        return cls(attempted_at=attempt.attempted_at, delivered=attempt.error is None, details=attempt)
 
 
 @strawberry.type(name="WebhookDelivery", description="One alert to one URL, with every attempt.")
@@ -184,7 +227,7 @@ class WebhookDeliveryType:
     attempts: list[WebhookAttemptType]
     full_url: strawberry.Private[str]
 
-    @strawberry.field
+    @strawberry.field(description="Where it goes; callers without ADMIN see only the scheme and host.")
     def url(self, info: strawberry.Info[BudgetsContext]) -> str:
         return shown_url(self.full_url, info.context.principal)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from modules.budgets.records import DEFAULT_THRESHOLDS, BudgetFields, BudgetPeriod, BudgetScope
 from modules.core.errors import BadUserInput, Problem
@@ -14,8 +14,10 @@ from modules.providers.service import normalize_provider
 MAX_NAME = 200
 MAX_SCOPE_VALUE = 200
 MAX_THRESHOLDS = 10
+# Each alert is POSTed to every URL of its budget and retried for 24 h, and every stored batch is counted
+# against every budget of its workspace: both are bounded so one ADMIN cannot multiply either at will.
 MAX_WEBHOOKS = 5
-MAX_URL = 2000
+MAX_BUDGETS_PER_WORKSPACE = 100
 MAX_LIMIT_USD = Decimal("1000000000")
 
 
@@ -54,7 +56,9 @@ def merged(draft: BudgetDraft, current: BudgetFields | None) -> BudgetDraft:
     )
 
 
-def check_budget(draft: BudgetDraft) -> BudgetFields:
+def check_budget(draft: BudgetDraft, url_problems: Sequence[Problem] = ()) -> BudgetFields:
+    """The budget to store, or BadUserInput listing every problem; `url_problems`: those the address check of
+    the given webhook URLs found (it needs DNS, so the service runs it)."""
     problems: list[Problem] = []
     name = (draft.name or "").strip()
     if not name or len(name) > MAX_NAME:
@@ -75,9 +79,7 @@ def check_budget(draft: BudgetDraft) -> BudgetFields:
     urls = draft.webhook_urls or ()
     if len(urls) > MAX_WEBHOOKS:
         problems.append(Problem("webhookUrls", f"at most {MAX_WEBHOOKS}"))
-    for url in urls:
-        if (reason := url_problem(url)) is not None:
-            problems.append(Problem("webhookUrls", f"{url[:100]!r} {reason}"))
+    problems.extend(url_problems)
     if problems:
         raise BadUserInput(problems)
     assert limit is not None
@@ -118,12 +120,3 @@ def scope_problems(scope: BudgetScope, value: str | None, tag_key: str | None) -
     if scope is not BudgetScope.TAG and tag_key is not None:
         problems.append(Problem("scopeTagKey", "only a TAG budget has a tag key"))
     return problems
-
-
-def url_problem(url: str) -> str | None:
-    if len(url) > MAX_URL:
-        return f"is longer than {MAX_URL} characters"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "is not an http(s) URL"
-    return None

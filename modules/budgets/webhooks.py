@@ -1,5 +1,6 @@
 """What a webhook delivery sends and how: a Slack-compatible JSON body (`text` plus the alert's fields),
-signed with HMAC-SHA256 over the exact body, retried with exponential backoff for up to 24 hours."""
+signed with HMAC-SHA256 over the attempt's timestamp and the exact body, retried with exponential backoff
+for up to 24 hours."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from modules.budgets.records import Budget, BudgetAlert
 
 SIGNATURE_HEADER = "X-LLM-Usage-Signature"
 DELIVERY_HEADER = "X-LLM-Usage-Delivery"
+TIMESTAMP_HEADER = "X-LLM-Usage-Timestamp"
 GIVE_UP_AFTER = timedelta(hours=24)
 MAX_BACKOFF = timedelta(hours=1)
 
@@ -21,9 +23,12 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def sign(secret: str, body: str) -> str:
-    """`sha256=<hex>`: HMAC-SHA256 of the body's UTF-8 bytes under the budget's secret."""
-    return "sha256=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: int, body: str) -> str:
+    """`v1=<hex>`: HMAC-SHA256 of `<timestamp>.<body>` (UTF-8) under the budget's secret. The timestamp (Unix
+    seconds of the attempt, also sent in X-LLM-Usage-Timestamp) is signed so a receiver can refuse a captured
+    delivery replayed later: a signature of the body alone would stay valid forever."""
+    message = f"{timestamp}.{body}".encode()
+    return "v1=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def alert_body(budget: Budget, alert: BudgetAlert, period_end: datetime) -> str:

@@ -8,12 +8,12 @@ from typing import Annotated, Protocol
 import strawberry
 
 from modules.core.pagination import PageInfo
-from modules.core.principal import Principal
+from modules.core.principal import Principal, Scope
 from modules.usage.analytics import UsageAnalyticsService, event_cursor
 from modules.usage.export import ExportFormat, filter_query
 from modules.usage.inputs import TrackUsageInput, UsageFilter
 from modules.usage.metrics import UsageMetric
-from modules.usage.records import UsageFilterInput
+from modules.usage.records import TrackResult, UsageFilterInput
 from modules.usage.selection import child_fields, metric_needs
 from modules.usage.service import UsageService
 from modules.usage.types import (
@@ -202,13 +202,20 @@ class UsageQuery:
         return [UnpricedModelType.from_model(u) for u in unpriced]
 
 
+def shown(result: TrackResult, principal: Principal) -> UsageEventType | None:
+    """What a caller sees of a tracked event: its own new event always; a duplicate only with READ."""
+    if result.duplicate and not principal.allows(Scope.READ):
+        return None
+    return UsageEventType.from_model(result.event)
+
+
 @strawberry.type
 class UsageMutation:
     @strawberry.mutation(description="Record one LLM call. Idempotent on (workspaceId, requestId).")
     async def track_usage(self, info: strawberry.Info[UsageContext], input: TrackUsageInput) -> TrackUsagePayload:
         ctx = info.context
         result = await ctx.usage.track(ctx.principal, input.to_model())
-        return TrackUsagePayload(event=UsageEventType.from_model(result.event), duplicate=result.duplicate)
+        return TrackUsagePayload(event=shown(result, ctx.principal), duplicate=result.duplicate)
 
     @strawberry.mutation(
         description=f"Record up to {MAX_BATCH_SIZE} calls, stored whole or not at all; an invalid input rejects "
@@ -221,7 +228,7 @@ class UsageMutation:
         results = await ctx.usage.track_batch(ctx.principal, [i.to_model() for i in inputs])
         duplicates = [r.duplicate for r in results]
         return TrackUsageBatchPayload(
-            events=[UsageEventType.from_model(r.event) for r in results],
+            events=[shown(r, ctx.principal) for r in results],
             duplicates=duplicates,
             inserted_count=duplicates.count(False),
             duplicate_count=duplicates.count(True),

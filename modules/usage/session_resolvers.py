@@ -7,10 +7,11 @@ from typing import Protocol
 import strawberry
 
 from modules.core.pagination import PageInfo
-from modules.core.principal import Principal
+from modules.core.principal import Principal, Scope
 from modules.usage.inputs import UsageFilter
 from modules.usage.session_service import SessionService
 from modules.usage.session_types import (
+    CompleteSessionPayload,
     SessionConnection,
     SessionEdge,
     SessionStatsType,
@@ -63,8 +64,7 @@ class SessionMutation:
     @strawberry.mutation(description="Mark a session COMPLETED (idempotent; INGEST keys may).")
     async def complete_session(
         self, info: strawberry.Info[SessionsContext], workspace_id: strawberry.ID, id: str
-    ) -> SessionType:
+    ) -> CompleteSessionPayload:
         ctx = info.context
-        return SessionType.from_model(
-            await ctx.sessions.complete(ctx.principal, workspace_ref=str(workspace_id), session_id=id)
-        )
+        summary = await ctx.sessions.complete(ctx.principal, workspace_ref=str(workspace_id), session_id=id)
+        return CompleteSessionPayload.from_model(summary, readable=ctx.principal.allows(Scope.READ))

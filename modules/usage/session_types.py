@@ -63,6 +63,28 @@ class SessionType:
         )
 
 
+@strawberry.type(
+    description="What completeSession did: the session's state, and the session itself for a key that may READ."
+)
+class CompleteSessionPayload:
+    id: str
+    status: SessionStatus
+    completed_at: datetime | None
+    session: SessionType | None = strawberry.field(
+        description="The whole session (users, costs, events); null for a key without READ, which only writes."
+    )
+
+    @classmethod
+    def from_model(cls, summary: SessionSummary, *, readable: bool) -> CompleteSessionPayload:
+        session = SessionType.from_model(summary)
+        return cls(
+            id=session.id,
+            status=session.status,
+            completed_at=session.completed_at,
+            session=session if readable else None,
+        )
+
+
 def session_cursor(summary: SessionSummary) -> str:
     return encode_cursor(summary.last_event_at.isoformat(), summary.session_id)
 

@@ -205,13 +205,18 @@ class UsageEventConnection:
 
 @strawberry.type
 class TrackUsagePayload:
-    event: UsageEventType
+    event: UsageEventType | None = strawberry.field(
+        description="The stored event; null for a duplicate when the key cannot READ (the stored event may not be "
+        "the caller's: any request id can be guessed)."
+    )
     duplicate: bool = strawberry.field(description="True when this requestId was stored before; nothing changed.")
 
 
 @strawberry.type
 class TrackUsageBatchPayload:
-    events: list[UsageEventType] = strawberry.field(description="One per input, in input order.")
+    events: list[UsageEventType | None] = strawberry.field(
+        description="One per input, in input order; null for a duplicate when the key cannot READ."
+    )
     duplicates: list[bool] = strawberry.field(description="For each input, whether it was stored before.")
     inserted_count: int
     duplicate_count: int

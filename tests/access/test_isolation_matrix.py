@@ -107,6 +107,10 @@ OPERATIONS: dict[str, Operation] = {
         Scope.ADMIN,
         lambda w, ids: f'mutation {{ updateBudget(id: "{ids["budget:" + w]}", input: {{paused: true}}) {{ paused }} }}',
     ),
+    "rotateBudgetSecret": Operation(
+        Scope.ADMIN,
+        lambda w, ids: f'mutation {{ rotateBudgetSecret(id: "{ids["budget:" + w]}") {{ webhookSecret }} }}',
+    ),
     "deleteBudget": Operation(
         Scope.ADMIN, lambda w, ids: f'mutation {{ deleteBudget(id: "{ids["budget:" + w]}") }}', fresh=True
     ),

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from modules.usage.retention import UsageRetention
+from tests.budgets.conftest import LOOPBACK
 
 BUDGET_FIELDS = "id name scope scopeValue period timeZone limitUsd thresholds paused spentUsd remainingUsd percentUsed exceeded periodStart periodEnd"
 NOW = datetime.now(UTC)
@@ -220,8 +221,8 @@ async def test_deleting_a_budget_stops_it_counting(gql, workspace):
         ({"scope": "TAG", "scopeValue": "x"}, "scopeTagKey", "tag key"),
         ({"scope": "MODEL", "scopeValue": "m", "scopeTagKey": "k"}, "scopeTagKey", "only a TAG"),
         ({"scope": "PROVIDER_INSTANCE", "scopeValue": "00000000-0000-0000-0000-000000000000"}, "scopeValue", "no such"),
-        ({"webhookUrls": ["ftp://example.com/hook"]}, "webhookUrls", "http(s)"),
-        ({"webhookUrls": ["not a url"]}, "webhookUrls", "http(s)"),
+        ({"webhookUrls": ["ftp://example.com/hook"]}, "webhookUrls[0]", "http(s)"),
+        ({"webhookUrls": ["not a url"]}, "webhookUrls[0]", "http(s)"),
     ],
 )
 async def test_bad_budget_inputs_name_the_field_and_write_nothing(gql, workspace, fields, field, reason):
@@ -248,18 +249,7 @@ async def test_budget_names_are_unique_in_a_workspace(gql, workspace):
     assert renamed == {"updateBudget": {"name": "Weekly"}}
 
 
-async def test_webhook_urls_show_only_their_origin_without_admin(gql, workspace, container):
-    from modules.core.principal import Scope
-    from tests.conftest import create_key
-
-    b = (await create_budget(gql, webhookUrls=["https://hooks.slack.com/services/T0/B0/secret"]))["budget"]
-    reader = gql.as_key(await create_key(container, workspace="acme", scopes=(Scope.READ,)))
-    shown = await reader.data(f'{{ budget(id: "{b["id"]}") {{ webhookUrls }} }}')
-    assert shown["budget"]["webhookUrls"] == ["https://hooks.slack.com/\u2026"]
-    shown = await gql.data(f'{{ budget(id: "{b["id"]}") {{ webhookUrls }} }}')
-    assert shown["budget"]["webhookUrls"] == ["https://hooks.slack.com/services/T0/B0/secret"]
-
-
+@pytest.mark.parametrize("webhook_allow_hosts", [LOOPBACK])
 async def test_crossing_alerts_queue_one_signed_delivery_per_webhook_url(gql, workspace):
     created = await create_budget(gql, limitUsd="1", webhookUrls=["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"])
     await track(gql, "0.6")

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import pytest
 from sqlalchemy import text
 
 from modules.budgets.webhooks import retry_delay
 from service.context import provide
+from tests.budgets.conftest import LOOPBACK
+
+
+@pytest.fixture
+def webhook_allow_hosts() -> tuple[str, ...]:
+    """These deliveries go to a loopback receiver: its address is on the operator's allow-list."""
+    return LOOPBACK
 
 
 def test_retries_back_off_exponentially_up_to_an_hour():
@@ -41,20 +48,19 @@ async def test_a_delivery_still_failing_24_hours_after_its_alert_is_given_up(
     receiver.script = [500, 500]
     budget_id = await alert_with_delivery(gql, receiver.url)
     dispatcher = await provide(container.budgets.dispatcher())
-    async with httpx.AsyncClient() as http:
-        assert await dispatcher.dispatch_due(http) == 1
-        [pending] = await deliveries(gql, budget_id)
-        assert (pending["status"], pending["attemptCount"], pending["attempts"]) == (
-            "PENDING",
-            1,
-            [{"statusCode": 500}],
+    assert await dispatcher.dispatch_due() == 1
+    [pending] = await deliveries(gql, budget_id)
+    assert (pending["status"], pending["attemptCount"], pending["attempts"]) == (
+        "PENDING",
+        1,
+        [{"statusCode": 500}],
+    )
+    async with database.session_factory.begin() as session:  # the alert is a day old and the retry due
+        await session.execute(
+            text("UPDATE webhook_deliveries SET created_at = now() - interval '24 hours', next_attempt_at = now()")
         )
-        async with database.session_factory.begin() as session:  # the alert is a day old and the retry due
-            await session.execute(
-                text("UPDATE webhook_deliveries SET created_at = now() - interval '24 hours', next_attempt_at = now()")
-            )
-        assert await dispatcher.dispatch_due(http) == 1
-        assert await dispatcher.dispatch_due(http) == 0  # nothing due any more
+    assert await dispatcher.dispatch_due() == 1
+    assert await dispatcher.dispatch_due() == 0  # nothing due any more
     [given_up] = await deliveries(gql, budget_id)
     assert (given_up["status"], given_up["attemptCount"], given_up["nextAttemptAt"]) == ("FAILED", 2, None)
 
@@ -69,11 +75,10 @@ async def test_an_attempt_that_never_reported_back_is_retried_after_its_lease(
     async with database.session_factory.begin() as session:  # a process claims it, then dies
         claimed = await repository.claim_due(session, now=now, lease_until=now + timedelta(seconds=60), limit=10)
     assert len(claimed) == 1
-    async with httpx.AsyncClient() as http:
-        assert await dispatcher.dispatch_due(http) == 0  # leased: nobody else takes it
-        async with database.session_factory.begin() as session:
-            await session.execute(text("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 second'"))
-        assert await dispatcher.dispatch_due(http) == 1  # the lease ran out
+    assert await dispatcher.dispatch_due() == 0  # leased: nobody else takes it
+    async with database.session_factory.begin() as session:
+        await session.execute(text("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 second'"))
+    assert await dispatcher.dispatch_due() == 1  # the lease ran out
     [delivered] = await deliveries(gql, budget_id)
     assert (delivered["status"], delivered["attemptCount"]) == ("DELIVERED", 1)
     assert len(receiver.received) == 1

@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from modules.budgets.webhooks import sign
+from tests.budgets.conftest import LOOPBACK
+from tests.budgets.test_webhook_secrets import verify
 from tests.live_server import LiveServer, LiveWorkspace, live_workspace
-from tests.webhook_receiver import WebhookReceiver
+from tests.webhook_receiver import Received, WebhookReceiver
 
 
 @pytest.fixture
@@ -60,6 +61,12 @@ def spend(server: LiveServer, ws: LiveWorkspace, cost: str) -> None:
     )
 
 
+def signed_with(secret: str, received: Received) -> bool:
+    """The receiver's check of the README, on what the receiver got."""
+    headers = received.headers
+    return verify(secret, received.body.encode(), headers["X-LLM-Usage-Timestamp"], headers["X-LLM-Usage-Signature"])
+
+
 async def wait_for(condition, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -77,7 +84,10 @@ async def test_a_failing_receiver_gets_the_alert_on_the_third_attempt_with_a_val
 ):
     receiver.script = [500, 503]
     server = LiveServer(
-        engine.url.render_as_string(hide_password=False), webhook_retry_base_seconds=0.2, webhook_poll_seconds=0.1
+        engine.url.render_as_string(hide_password=False),
+        webhook_retry_base_seconds=0.2,
+        webhook_poll_seconds=0.1,
+        webhook_allow_hosts=LOOPBACK,  # the receiver listens on loopback: the operator allows it
     )
     server.start()
     try:
@@ -88,7 +98,7 @@ async def test_a_failing_receiver_gets_the_alert_on_the_third_attempt_with_a_val
         assert [r.answered for r in receiver.received] == [500, 503, 200]
         assert len({r.body for r in receiver.received}) == 1  # the same bytes every attempt
         final = receiver.received[-1]
-        assert final.headers["X-LLM-Usage-Signature"] == sign(secret, final.body)
+        assert all(signed_with(secret, r) for r in receiver.received)  # each attempt signed with its own time
         assert final.headers["Content-Type"] == "application/json"
         body = json.loads(final.body)
         assert body["alert"]["thresholdPercent"] == 50 and body["alert"]["spentUsd"] == "0.6"
@@ -107,7 +117,10 @@ async def test_a_delivery_pending_when_the_server_stops_is_delivered_once_after_
 ):
     receiver.script = [500]
     server = LiveServer(
-        engine.url.render_as_string(hide_password=False), webhook_retry_base_seconds=1.5, webhook_poll_seconds=0.1
+        engine.url.render_as_string(hide_password=False),
+        webhook_retry_base_seconds=1.5,
+        webhook_poll_seconds=0.1,
+        webhook_allow_hosts=LOOPBACK,
     )
     server.start()
     try:
@@ -123,7 +136,7 @@ async def test_a_delivery_pending_when_the_server_stops_is_delivered_once_after_
         await wait_for(lambda: len(receiver.received) == 2)
         await asyncio.sleep(1.0)
         assert [r.answered for r in receiver.received] == [500, 200]
-        assert receiver.received[1].headers["X-LLM-Usage-Signature"] == sign(secret, receiver.received[1].body)
+        assert signed_with(secret, receiver.received[1])
         [delivery] = deliveries(server, workspace_live, budget_id)
         assert (delivery["status"], delivery["attemptCount"]) == ("DELIVERED", 2)
     finally:
