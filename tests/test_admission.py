@@ -180,7 +180,7 @@ async def test_open_websockets_hold_no_slot(server, workspace_live):
                 headers={"Authorization": f"Bearer {workspace_live.key}"},
             )
             assert response.status_code == 200, response.text
-            assert time.monotonic() - started < 1
+            assert time.monotonic() - started < 3  # not queued behind them (a queued request waits up to 5 s)
     finally:
         for ws in sockets:
             await ws.close()
@@ -205,7 +205,7 @@ async def test_slow_bodies_hold_no_slot(server, workspace_live):
                 headers={"Authorization": f"Bearer {workspace_live.key}"},
             )
             assert response.json()["data"]["trackUsage"]["duplicate"] is False, response.text
-            assert time.monotonic() - started < 1
+            assert time.monotonic() - started < 3  # not queued behind them (a queued request waits up to 5 s)
     finally:
         for connection in slow:
             connection.close()
