@@ -33,7 +33,7 @@ import httpx
 import psutil
 
 from modules.core.principal import Principal, Scope
-from modules.usage.rollups import rebuild_statements
+from modules.usage.rollups.writer import rebuild_statements
 from service.config import Settings
 from service.container import ApplicationContainer
 from service.context import provide

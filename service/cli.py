@@ -102,7 +102,7 @@ async def create_api_key(container: ApplicationContainer, workspace: str | None,
 
 
 async def rebuild_rollups(container: ApplicationContainer) -> str:
-    from modules.usage.rollups import rebuild
+    from modules.usage.rollups.writer import rebuild
 
     database = await provide(container.database())
     async with database.session_factory.begin() as session:
@@ -111,7 +111,7 @@ async def rebuild_rollups(container: ApplicationContainer) -> str:
 
 
 async def prune(container: ApplicationContainer, days: int | None) -> str:
-    from modules.usage.retention import UsageRetention
+    from modules.usage.retention.service import UsageRetention
 
     retention_days = days or container.settings().retention_days
     if not retention_days:

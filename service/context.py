@@ -18,11 +18,11 @@ from modules.budgets.service import BudgetService
 from modules.core.errors import Unavailable
 from modules.core.principal import Principal
 from modules.providers.service import ProviderService
-from modules.usage.analytics import UsageAnalyticsService
-from modules.usage.live import UsageLive
+from modules.usage.analytics.service import UsageAnalyticsService
+from modules.usage.ingest.service import UsageService
+from modules.usage.live.service import UsageLive
 from modules.usage.records import UsageEvent
-from modules.usage.service import UsageService
-from modules.usage.session_service import SessionService
+from modules.usage.sessions.service import SessionService
 from modules.users.repository import User
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from modules.core.errors import LlmUsageError, NotFound
-from modules.usage.export import ExportFormat, csv_chunks, filter_from_query, jsonl_chunks
+from modules.usage.export.formats import ExportFormat, csv_chunks, filter_from_query, jsonl_chunks
 from service.container import ApplicationContainer
 from service.context import authenticate, provide
 from service.errors import POOL_RETRY_AFTER_S, database_unreachable

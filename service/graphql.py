@@ -12,9 +12,9 @@ from modules.access.resolvers import AccessMutation, AccessQuery
 from modules.budgets.resolvers import BudgetMutation, BudgetQuery, BudgetSubscription
 from modules.core.scalars import SCALAR_MAP
 from modules.providers.resolvers import ProviderMutation, ProviderQuery
-from modules.usage.live_resolvers import UsageSubscription
+from modules.usage.live.resolvers import UsageSubscription
 from modules.usage.resolvers import UsageMutation, UsageQuery
-from modules.usage.session_resolvers import SessionMutation, SessionQuery
+from modules.usage.sessions.resolvers import SessionMutation, SessionQuery
 from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
 from service.documents import query_protection

@@ -11,7 +11,7 @@ from dependency_injector import providers
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
-from modules.usage.aggregation import UsageAggregates
+from modules.usage.analytics.aggregates import UsageAggregates
 from service.app import create_app
 from service.config import Settings
 from service.container import ApplicationContainer

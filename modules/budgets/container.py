@@ -15,7 +15,7 @@ from modules.budgets.targets import WebhookTargets
 from modules.core.database import Database
 from modules.core.notifications import Notifications
 from modules.providers.service import ProviderService
-from modules.usage.aggregation import UsageAggregates
+from modules.usage.analytics.aggregates import UsageAggregates
 from modules.workspaces.service import WorkspaceService
 
 

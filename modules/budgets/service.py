@@ -38,7 +38,7 @@ from modules.core.errors import BadUserInput, Conflict, Forbidden, NotFound, Pro
 from modules.core.notifications import Notifications
 from modules.core.principal import Principal, Scope
 from modules.providers.service import ProviderService
-from modules.usage.aggregation import UsageAggregates
+from modules.usage.analytics.aggregates import UsageAggregates
 from modules.workspaces.service import WorkspaceService, parse_uuid
 
 

@@ -8,17 +8,17 @@ from dependency_injector import containers, providers
 from modules.core.database import Database
 from modules.core.notifications import Notifications
 from modules.providers.service import ProviderService
-from modules.usage.aggregation import UsageAggregates
-from modules.usage.analytics import UsageAnalyticsService
-from modules.usage.grouping import UsageGrouping
-from modules.usage.live import UsageLive, UsagePublisher
+from modules.usage.analytics.aggregates import UsageAggregates
+from modules.usage.analytics.grouping import UsageGrouping
+from modules.usage.analytics.series import UsageTimeSeries
+from modules.usage.analytics.service import UsageAnalyticsService
+from modules.usage.ingest.service import UsageService
+from modules.usage.live.service import UsageLive, UsagePublisher
 from modules.usage.repository import UsageRepository
-from modules.usage.retention import UsageRetention
-from modules.usage.rollups import RollupWriter
-from modules.usage.service import UsageService
-from modules.usage.session_service import SessionService
-from modules.usage.sessions import SessionRepository
-from modules.usage.timeseries import UsageTimeSeries
+from modules.usage.retention.service import UsageRetention
+from modules.usage.rollups.writer import RollupWriter
+from modules.usage.sessions.repository import SessionRepository
+from modules.usage.sessions.service import SessionService
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
 

@@ -13,7 +13,7 @@ from sqlalchemy import Select, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.providers.pricing import CostSource, PricedCost
-from modules.usage.filters import filter_conditions
+from modules.usage.filter.conditions import filter_conditions
 from modules.usage.models import UsageEventRow
 from modules.usage.records import NewUsageEvent, UsageEvent, UsageFilterSpec, UsageStatus
 

@@ -9,13 +9,15 @@ import strawberry
 
 from modules.core.pagination import PageInfo
 from modules.core.principal import Principal, Scope
-from modules.usage.analytics import UsageAnalyticsService, event_cursor
-from modules.usage.export import ExportFormat, filter_query
+from modules.usage.analytics.metrics import UsageMetric
+from modules.usage.analytics.selection import child_fields, metric_needs
+from modules.usage.analytics.service import UsageAnalyticsService, event_cursor
+from modules.usage.analytics.user_types import TopUsersBy, UserActivityType, UserUsageType
+from modules.usage.export.formats import ExportFormat, filter_query
+from modules.usage.ingest.service import UsageService
+from modules.usage.ingest.validation import MAX_BATCH_SIZE
 from modules.usage.inputs import TrackUsageInput, UsageFilter
-from modules.usage.metrics import UsageMetric
 from modules.usage.records import TrackResult, UsageFilterInput
-from modules.usage.selection import child_fields, metric_needs
-from modules.usage.service import UsageService
 from modules.usage.types import (
     GroupedUsageType,
     RecostResultType,
@@ -34,8 +36,6 @@ from modules.usage.types import (
     UsageOrder,
     UsageTimeSeriesType,
 )
-from modules.usage.user_types import TopUsersBy, UserActivityType, UserUsageType
-from modules.usage.validation import MAX_BATCH_SIZE
 
 ExportFormatType = strawberry.enum(ExportFormat, name="ExportFormat")
 

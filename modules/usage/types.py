@@ -17,10 +17,10 @@ from modules.core.pagination import PageInfo
 from modules.core.scalars import BigInt
 from modules.providers.types import CostSourceType
 from modules.usage import records
-from modules.usage.dimensions import UsageDimension
+from modules.usage.analytics.dimensions import UsageDimension
+from modules.usage.analytics.metrics import UsageMetric
+from modules.usage.analytics.series import TimeBucket, TimeInterval
 from modules.usage.inputs import UsageStatusType
-from modules.usage.metrics import UsageMetric
-from modules.usage.timeseries import TimeBucket, TimeInterval
 from modules.users.types import UserType
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from modules.usage.retention import UsageRetention
+from modules.usage.retention.service import UsageRetention
 from tests.budgets.conftest import LOOPBACK
 
 BUDGET_FIELDS = "id name scope scopeValue period timeZone limitUsd thresholds paused spentUsd remainingUsd percentUsed exceeded periodStart periodEnd"

@@ -18,7 +18,7 @@ from dependency_injector import providers
 from sqlalchemy import text
 
 from modules.core.principal import Scope
-from modules.usage.export import COLUMNS
+from modules.usage.export.formats import COLUMNS
 from service.app import create_app
 from service.container import ApplicationContainer
 from service.database import connect

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from modules.usage.export import COLUMNS
+from modules.usage.export.formats import COLUMNS
 
 # OWASP's payloads, and the same after leading whitespace or quotes.
 PAYLOADS = [

@@ -20,10 +20,10 @@ from sqlalchemy import Select, text
 from sqlalchemy.dialects import postgresql
 
 from modules.core.principal import Principal
-from modules.usage.aggregation import UsageAggregates
+from modules.usage.analytics.aggregates import UsageAggregates
 from modules.usage.records import UsageFilterSpec, UsageInput
 from modules.usage.repository import UsageRepository
-from modules.usage.sessions import SessionRepository
+from modules.usage.sessions.repository import SessionRepository
 from service.config import Settings
 from service.context import provide
 from tests.live_server import committed_container, live_workspace

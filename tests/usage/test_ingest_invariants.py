@@ -8,7 +8,7 @@ from typing import Any
 from dependency_injector import providers
 
 from modules.core.principal import Scope
-from modules.usage.rollups import RollupWriter
+from modules.usage.rollups.writer import RollupWriter
 from tests.conftest import create_key
 
 TRACK_BATCH = (

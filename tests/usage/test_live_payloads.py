@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from modules.core.notifications import MAX_PAYLOAD_BYTES
 from modules.providers.pricing import CostSource
-from modules.usage.live import payloads
+from modules.usage.live.service import payloads
 from modules.usage.records import UsageEvent, UsageStatus
 
 

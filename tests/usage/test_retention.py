@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dependency_injector import providers
 
-from modules.usage import retention as retention_module
-from modules.usage.retention import UsageRetention
+from modules.usage.retention import service as retention_module
+from modules.usage.retention.service import UsageRetention
 from service.config import Settings, positive_days
 
 TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from modules.usage.aggregation import UsageAggregates
-from modules.usage.dimensions import Grouping, UsageDimension
-from modules.usage.grouping import UsageGrouping
-from modules.usage.metrics import MetricNeeds, UsageMetric
+from modules.usage.analytics.aggregates import UsageAggregates
+from modules.usage.analytics.dimensions import Grouping, UsageDimension
+from modules.usage.analytics.grouping import UsageGrouping
+from modules.usage.analytics.metrics import MetricNeeds, UsageMetric
+from modules.usage.analytics.series import TimeInterval, UsageTimeSeries, boundaries
+from modules.usage.analytics.sources import DAILY, EVENTS, HOURLY, USER_DAILY, Source, source_for
 from modules.usage.records import TagCondition, UsageFilterSpec, UsageStatus
-from modules.usage.rollups import rebuild
-from modules.usage.sources import DAILY, EVENTS, HOURLY, USER_DAILY, Source, source_for
-from modules.usage.timeseries import TimeInterval, UsageTimeSeries, boundaries
+from modules.usage.rollups.writer import rebuild
 
 CHEAP = MetricNeeds(duration_percentiles=False, ttft_percentiles=False, distinct_users=False)
 DAY0 = datetime(2026, 3, 1, tzinfo=UTC)

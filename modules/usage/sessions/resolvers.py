@@ -9,8 +9,8 @@ import strawberry
 from modules.core.pagination import PageInfo
 from modules.core.principal import Principal, Scope
 from modules.usage.inputs import UsageFilter
-from modules.usage.session_service import SessionService
-from modules.usage.session_types import (
+from modules.usage.sessions.service import SessionService
+from modules.usage.sessions.types import (
     CompleteSessionPayload,
     SessionConnection,
     SessionEdge,

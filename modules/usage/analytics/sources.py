@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, DateTime, Float, Numeric, cast, func, literal, null
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from modules.usage.dimensions import DIMENSION_COLUMNS, UsageDimension
-from modules.usage.filters import column_conditions, filter_conditions, filtered_columns
-from modules.usage.metrics import ALL_METRICS, TOKEN_COLUMNS, MetricNeeds, metric_columns, pruned
+from modules.usage.analytics.dimensions import DIMENSION_COLUMNS, UsageDimension
+from modules.usage.analytics.metrics import ALL_METRICS, TOKEN_COLUMNS, MetricNeeds, metric_columns, pruned
+from modules.usage.filter.conditions import column_conditions, filter_conditions, filtered_columns
 from modules.usage.models import DailyUsageRow, DailyUserUsageRow, HourlyUsageRow
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UsageFilterSpec

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.core.errors import BadUserInput
 from modules.core.time_zones import time_zone
-from modules.usage.dimensions import Grouping
-from modules.usage.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
+from modules.usage.analytics.dimensions import Grouping
+from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
+from modules.usage.analytics.sources import Source, source_for
 from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
-from modules.usage.sources import Source, source_for
 
 MAX_BUCKETS = 2000
 MAX_SERIES_ROWS = 20_000

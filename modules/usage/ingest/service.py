@@ -16,7 +16,8 @@ from modules.core.principal import Principal, Scope
 from modules.core.transactions import with_retries
 from modules.providers.pricing import PricedCost, PriceRequest, TokenCounts
 from modules.providers.service import ProviderService
-from modules.usage.filtering import resolve_filter
+from modules.usage.filter.resolve import resolve_filter
+from modules.usage.ingest.validation import MAX_BATCH_SIZE, CheckedInput, check_input
 from modules.usage.records import (
     NewUsageEvent,
     RecostResult,
@@ -26,8 +27,7 @@ from modules.usage.records import (
     UsageInput,
 )
 from modules.usage.repository import UsageRepository
-from modules.usage.rollups import RollupWriter
-from modules.usage.validation import MAX_BATCH_SIZE, CheckedInput, check_input
+from modules.usage.rollups.writer import RollupWriter
 from modules.users.service import UserService
 from modules.workspaces.service import Workspace, WorkspaceService, parse_uuid
 

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modules.core.database import Database
 from modules.core.notifications import MAX_PAYLOAD_BYTES, Notifications, publish
 from modules.core.principal import Principal, Scope
-from modules.usage.filtering import resolve_filter
+from modules.usage.filter.resolve import resolve_filter
 from modules.usage.records import SessionSummary, UsageEvent, UsageFilterInput
 from modules.usage.repository import UsageRepository
-from modules.usage.session_service import SessionService
+from modules.usage.sessions.service import SessionService
 from modules.workspaces.service import WorkspaceService
 
 EVENTS_CHANNEL = "llm_usage_events"

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.usage.dimensions import UsageDimension
-from modules.usage.filters import filter_conditions
-from modules.usage.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
+from modules.usage.analytics.dimensions import UsageDimension
+from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
+from modules.usage.analytics.sources import EVENTS, Source, source_for
+from modules.usage.filter.conditions import filter_conditions
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup, UsageMetrics
-from modules.usage.sources import EVENTS, Source, source_for
 
 COST_ONLY = MetricNeeds(duration_percentiles=False, ttft_percentiles=False, distinct_users=False, sums=frozenset())
 # usageAnalytics breaks its totals down by these; grouping(provider, model, task_type) is a bit mask of the

@@ -8,8 +8,8 @@ from sqlalchemy import CTE, Text, and_, bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.usage.dimensions import Grouping
-from modules.usage.metrics import (
+from modules.usage.analytics.dimensions import Grouping
+from modules.usage.analytics.metrics import (
     ALL_METRICS,
     MetricNeeds,
     UsageMetric,
@@ -18,8 +18,8 @@ from modules.usage.metrics import (
     needs_for_order,
     order_expression,
 )
+from modules.usage.analytics.sources import Source, source_for
 from modules.usage.records import DimensionGroup, GroupedUsage, UsageFilterSpec
-from modules.usage.sources import Source, source_for
 
 
 class UsageGrouping:

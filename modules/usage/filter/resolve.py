@@ -5,8 +5,8 @@ from __future__ import annotations
 from modules.core.errors import BadUserInput, Problem
 from modules.core.principal import Principal, Scope
 from modules.providers.service import normalize_provider
+from modules.usage.ingest.validation import MAX_TAGS
 from modules.usage.records import UsageFilterInput, UsageFilterSpec
-from modules.usage.validation import MAX_TAGS
 from modules.workspaces.service import WorkspaceService, parse_uuid
 
 MAX_FILTER_VALUES = 100

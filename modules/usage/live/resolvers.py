@@ -9,8 +9,8 @@ import strawberry
 
 from modules.core.principal import Principal
 from modules.usage.inputs import UsageFilter
-from modules.usage.live import UsageLive
-from modules.usage.session_types import SessionType
+from modules.usage.live.service import UsageLive
+from modules.usage.sessions.types import SessionType
 from modules.usage.types import UsageEventType
 
 

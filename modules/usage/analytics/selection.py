@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types.nodes import SelectedField
 
-from modules.usage.metrics import MetricNeeds
+from modules.usage.analytics.metrics import MetricNeeds
 
 DURATION_PERCENTILES = {"p50DurationMs", "p90DurationMs", "p95DurationMs", "p99DurationMs"}
 TTFT_PERCENTILES = {"p50TimeToFirstTokenMs", "p95TimeToFirstTokenMs"}

@@ -9,7 +9,7 @@ from uuid import UUID
 import strawberry
 
 from modules.usage import records
-from modules.usage.dimensions import UsageDimension
+from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.types import UsageDimensionGroupType, UsageEventType, UsageMetricsType
 from modules.users.types import UserType
 

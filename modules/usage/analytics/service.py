@@ -11,11 +11,19 @@ from modules.core.database import Database
 from modules.core.errors import BadUserInput, NotFound
 from modules.core.pagination import check_page_size, decode_time_cursor, encode_cursor
 from modules.core.principal import Principal
-from modules.usage.aggregation import UsageAggregates
-from modules.usage.dimensions import Grouping, UsageDimension
-from modules.usage.filtering import resolve_filter
-from modules.usage.grouping import UsageGrouping
-from modules.usage.metrics import ALL_METRICS, MetricNeeds, UsageMetric
+from modules.usage.analytics.aggregates import UsageAggregates
+from modules.usage.analytics.dimensions import Grouping, UsageDimension
+from modules.usage.analytics.grouping import UsageGrouping
+from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, UsageMetric
+from modules.usage.analytics.series import (
+    DEFAULT_SPAN,
+    TimeInterval,
+    TimeSeries,
+    UsageTimeSeries,
+    boundaries,
+    zone_named,
+)
+from modules.usage.filter.resolve import resolve_filter
 from modules.usage.records import (
     GroupedUsage,
     UnpricedModel,
@@ -27,7 +35,6 @@ from modules.usage.records import (
     UserActivity,
 )
 from modules.usage.repository import UsageRepository
-from modules.usage.timeseries import DEFAULT_SPAN, TimeInterval, TimeSeries, UsageTimeSeries, boundaries, zone_named
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
 

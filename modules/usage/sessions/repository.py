@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.providers.pricing import quantize
-from modules.usage.filters import filter_conditions
+from modules.usage.filter.conditions import filter_conditions
 from modules.usage.models import SessionRow
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import SessionStats, SessionSummary, UsageEvent, UsageFilterSpec

@@ -9,9 +9,9 @@ from modules.core.database import Database
 from modules.core.errors import NotFound
 from modules.core.pagination import check_page_size, decode_time_cursor
 from modules.core.principal import Principal, Scope
-from modules.usage.filtering import resolve_filter
+from modules.usage.filter.resolve import resolve_filter
 from modules.usage.records import SessionStats, SessionSummary, UsageEvent, UsageFilterInput, UsageFilterSpec
-from modules.usage.sessions import SessionRepository
+from modules.usage.sessions.repository import SessionRepository
 from modules.workspaces.service import WorkspaceService
 
 MAX_SESSIONS_PAGE = 200
