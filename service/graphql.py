@@ -12,8 +12,9 @@ from modules.access.resolvers import AccessMutation, AccessQuery
 from modules.budgets.resolvers import BudgetMutation, BudgetQuery, BudgetSubscription
 from modules.core.scalars import SCALAR_MAP
 from modules.providers.resolvers import ProviderMutation, ProviderQuery
+from modules.usage.analytics.resolvers import UsageQuery
+from modules.usage.ingest.resolvers import UsageMutation
 from modules.usage.live.resolvers import UsageSubscription
-from modules.usage.resolvers import UsageMutation, UsageQuery
 from modules.usage.sessions.resolvers import SessionMutation, SessionQuery
 from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery

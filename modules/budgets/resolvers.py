@@ -19,7 +19,7 @@ from modules.budgets.types import (
 )
 from modules.core.principal import Scope
 from modules.providers.service import normalize_provider
-from modules.usage.inputs import TagFilter
+from modules.usage.filter.inputs import TagFilter
 
 
 @strawberry.type

@@ -10,7 +10,8 @@ import strawberry
 
 from modules.usage import records
 from modules.usage.analytics.dimensions import UsageDimension
-from modules.usage.types import UsageDimensionGroupType, UsageEventType, UsageMetricsType
+from modules.usage.analytics.types import UsageDimensionGroupType
+from modules.usage.types import UsageEventType, UsageMetricsType
 from modules.users.types import UserType
 
 

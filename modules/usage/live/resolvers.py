@@ -8,7 +8,7 @@ from typing import Protocol
 import strawberry
 
 from modules.core.principal import Principal
-from modules.usage.inputs import UsageFilter
+from modules.usage.filter.inputs import UsageFilter
 from modules.usage.live.service import UsageLive
 from modules.usage.sessions.types import SessionType
 from modules.usage.types import UsageEventType

@@ -8,7 +8,7 @@ import strawberry
 
 from modules.core.pagination import PageInfo
 from modules.core.principal import Principal, Scope
-from modules.usage.inputs import UsageFilter
+from modules.usage.filter.inputs import UsageFilter
 from modules.usage.sessions.service import SessionService
 from modules.usage.sessions.types import (
     CompleteSessionPayload,

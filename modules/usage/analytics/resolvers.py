@@ -1,4 +1,4 @@
-"""Usage queries and mutations: thin, they call UsageService."""
+"""Usage queries: thin, they call UsageAnalyticsService."""
 
 from __future__ import annotations
 
@@ -8,23 +8,15 @@ from typing import Annotated, Protocol
 import strawberry
 
 from modules.core.pagination import PageInfo
-from modules.core.principal import Principal, Scope
+from modules.core.principal import Principal
+from modules.usage.analytics.inputs import UsageOrder
 from modules.usage.analytics.metrics import UsageMetric
 from modules.usage.analytics.selection import child_fields, metric_needs
 from modules.usage.analytics.service import UsageAnalyticsService, event_cursor
-from modules.usage.analytics.user_types import TopUsersBy, UserActivityType, UserUsageType
-from modules.usage.export.formats import ExportFormat, filter_query
-from modules.usage.ingest.service import UsageService
-from modules.usage.ingest.validation import MAX_BATCH_SIZE
-from modules.usage.inputs import TrackUsageInput, UsageFilter
-from modules.usage.records import TrackResult, UsageFilterInput
-from modules.usage.types import (
+from modules.usage.analytics.types import (
     GroupedUsageType,
-    RecostResultType,
     SortDirection,
     TimeIntervalType,
-    TrackUsageBatchPayload,
-    TrackUsagePayload,
     UnpricedModelType,
     UsageAnalyticsType,
     UsageBucketType,
@@ -32,18 +24,20 @@ from modules.usage.types import (
     UsageDimensionType,
     UsageEventConnection,
     UsageEventEdge,
-    UsageEventType,
-    UsageOrder,
     UsageTimeSeriesType,
 )
+from modules.usage.analytics.user_types import TopUsersBy, UserActivityType, UserUsageType
+from modules.usage.export.formats import ExportFormat, filter_query
+from modules.usage.filter.inputs import UsageFilter
+from modules.usage.records import UsageFilterInput
+from modules.usage.types import UsageEventType
 
 ExportFormatType = strawberry.enum(ExportFormat, name="ExportFormat")
 
 
-class UsageContext(Protocol):
+class AnalyticsContext(Protocol):
     public_url: str | None
     principal: Principal
-    usage: UsageService
     analytics: UsageAnalyticsService
 
 
@@ -51,7 +45,7 @@ class UsageContext(Protocol):
 class UsageQuery:
     @strawberry.field(description="Totals and breakdowns by provider, model and task type of the filtered events.")
     async def usage_analytics(
-        self, info: strawberry.Info[UsageContext], filter: UsageFilter, compare_to: UsageComparison | None = None
+        self, info: strawberry.Info[AnalyticsContext], filter: UsageFilter, compare_to: UsageComparison | None = None
     ) -> UsageAnalyticsType:
         ctx = info.context
         breakdown = await ctx.analytics.breakdown(
@@ -65,7 +59,7 @@ class UsageQuery:
     @strawberry.field(description="The filtered events, newest first (Relay connection, at most 500 a page).")
     async def usage_events(
         self,
-        info: strawberry.Info[UsageContext],
+        info: strawberry.Info[AnalyticsContext],
         filter: UsageFilter,
         first: int = 50,
         after: str | None = None,
@@ -90,7 +84,7 @@ class UsageQuery:
     )
     async def usage(
         self,
-        info: strawberry.Info[UsageContext],
+        info: strawberry.Info[AnalyticsContext],
         filter: UsageFilter,
         group_by: list[UsageDimensionType],
         order_by: UsageOrder | None = None,
@@ -118,7 +112,7 @@ class UsageQuery:
     )
     async def usage_time_series(
         self,
-        info: strawberry.Info[UsageContext],
+        info: strawberry.Info[AnalyticsContext],
         filter: UsageFilter,
         interval: TimeIntervalType,
         time_zone: str = "UTC",
@@ -145,7 +139,7 @@ class UsageQuery:
     @strawberry.field(description="The end users who used most (by cost, calls or tokens) within the filter.")
     async def top_users(
         self,
-        info: strawberry.Info[UsageContext],
+        info: strawberry.Info[AnalyticsContext],
         filter: UsageFilter,
         by: TopUsersBy = TopUsersBy.COST,
         limit: int = 10,
@@ -167,7 +161,7 @@ class UsageQuery:
     )
     async def user(
         self,
-        info: strawberry.Info[UsageContext],
+        info: strawberry.Info[AnalyticsContext],
         workspace_id: strawberry.ID,
         user_id: str,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
@@ -185,7 +179,7 @@ class UsageQuery:
         "else a path on this service (never built from the request's Host header)."
     )
     async def export_url(
-        self, info: strawberry.Info[UsageContext], filter: UsageFilter, format: ExportFormatType = ExportFormat.CSV
+        self, info: strawberry.Info[AnalyticsContext], filter: UsageFilter, format: ExportFormatType = ExportFormat.CSV
     ) -> str:
         ctx = info.context
         given = filter.to_model()
@@ -195,49 +189,8 @@ class UsageQuery:
 
     @strawberry.field(description="Provider/model pairs stored without a price, most calls first: what to price.")
     async def unpriced_models(
-        self, info: strawberry.Info[UsageContext], filter: UsageFilter
+        self, info: strawberry.Info[AnalyticsContext], filter: UsageFilter
     ) -> list[UnpricedModelType]:
         ctx = info.context
         unpriced = await ctx.analytics.unpriced_models(ctx.principal, filter.to_model())
         return [UnpricedModelType.from_model(u) for u in unpriced]
-
-
-def shown(result: TrackResult, principal: Principal) -> UsageEventType | None:
-    """What a caller sees of a tracked event: its own new event always; a duplicate only with READ."""
-    if result.duplicate and not principal.allows(Scope.READ):
-        return None
-    return UsageEventType.from_model(result.event)
-
-
-@strawberry.type
-class UsageMutation:
-    @strawberry.mutation(description="Record one LLM call. Idempotent on (workspaceId, requestId).")
-    async def track_usage(self, info: strawberry.Info[UsageContext], input: TrackUsageInput) -> TrackUsagePayload:
-        ctx = info.context
-        result = await ctx.usage.track(ctx.principal, input.to_model())
-        return TrackUsagePayload(event=shown(result, ctx.principal), duplicate=result.duplicate)
-
-    @strawberry.mutation(
-        description=f"Record up to {MAX_BATCH_SIZE} calls, stored whole or not at all; an invalid input rejects "
-        "the batch with BAD_USER_INPUT naming its index and field."
-    )
-    async def track_usage_batch(
-        self, info: strawberry.Info[UsageContext], inputs: list[TrackUsageInput]
-    ) -> TrackUsageBatchPayload:
-        ctx = info.context
-        results = await ctx.usage.track_batch(ctx.principal, [i.to_model() for i in inputs])
-        duplicates = [r.duplicate for r in results]
-        return TrackUsageBatchPayload(
-            events=[shown(r, ctx.principal) for r in results],
-            duplicates=duplicates,
-            inserted_count=duplicates.count(False),
-            duplicate_count=duplicates.count(True),
-        )
-
-    @strawberry.mutation(
-        description="Price the filtered events again (after setModelPrice, say), each at its own time. Events "
-        "priced by their caller are never changed. Running it twice changes nothing the second time."
-    )
-    async def recost_usage(self, info: strawberry.Info[UsageContext], filter: UsageFilter) -> RecostResultType:
-        ctx = info.context
-        return RecostResultType.from_model(await ctx.usage.recost(ctx.principal, filter.to_model()))

@@ -1,0 +1,214 @@
+"""GraphQL output types of the usage queries: analytics, groups, series, event pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from uuid import UUID
+
+import strawberry
+
+from modules.core.pagination import PageInfo
+from modules.core.scalars import BigInt
+from modules.usage import records
+from modules.usage.analytics.dimensions import UsageDimension
+from modules.usage.analytics.metrics import UsageMetric
+from modules.usage.analytics.series import TimeBucket, TimeInterval
+from modules.usage.types import UsageEventType, UsageMetricsType, plain_fields
+from modules.users.types import UserType
+
+
+@strawberry.type(name="UsageGroup")
+class UsageGroupType:
+    key: str | None = strawberry.field(description="The group's value; null for events without one.")
+    metrics: UsageMetricsType
+
+    @classmethod
+    def from_model(cls, group: records.UsageGroup) -> UsageGroupType:
+        return cls(key=group.key, metrics=UsageMetricsType.from_model(group.metrics))
+
+
+@strawberry.enum
+class UsageComparison(Enum):
+    PREVIOUS_PERIOD = "PREVIOUS_PERIOD"
+
+
+def percent_change(now: float | Decimal | None, before: float | Decimal | None) -> float | None:
+    if now is None or before is None or before == 0:
+        return None
+    return round(float((Decimal(str(now)) - Decimal(str(before))) * 100 / Decimal(str(before))), 4)
+
+
+@strawberry.type(
+    name="UsageChange",
+    description="Change from the previous period, in percent of the previous value (null when it was 0 or none).",
+)
+class UsageChangeType:
+    calls: float | None
+    cost_usd: float | None
+    total_tokens: float | None
+    error_rate: float | None
+    distinct_users: float | None
+    avg_duration_ms: float | None
+    p95_duration_ms: float | None
+
+    @classmethod
+    def between(cls, now: records.UsageMetrics, before: records.UsageMetrics) -> UsageChangeType:
+        return cls(
+            calls=percent_change(now.calls, before.calls),
+            cost_usd=percent_change(now.cost_usd, before.cost_usd),
+            total_tokens=percent_change(now.total_tokens, before.total_tokens),
+            error_rate=percent_change(now.error_rate, before.error_rate),
+            distinct_users=percent_change(now.distinct_users, before.distinct_users),
+            avg_duration_ms=percent_change(now.avg_duration_ms, before.avg_duration_ms),
+            p95_duration_ms=percent_change(now.p95_duration_ms, before.p95_duration_ms),
+        )
+
+
+@strawberry.type(name="UsageAnalytics", description="Groups are ordered by cost, then calls, descending.")
+class UsageAnalyticsType:
+    totals: UsageMetricsType
+    by_provider: list[UsageGroupType]
+    by_model: list[UsageGroupType]
+    by_task_type: list[UsageGroupType]
+    previous: UsageMetricsType | None = strawberry.field(
+        description="With compareTo: PREVIOUS_PERIOD, the totals of the period of the same length just before."
+    )
+    change: UsageChangeType | None = strawberry.field(description="With compareTo: totals against previous.")
+
+    @classmethod
+    def from_model(cls, breakdown: records.UsageBreakdown) -> UsageAnalyticsType:
+        previous = breakdown.previous
+        return cls(
+            totals=UsageMetricsType.from_model(breakdown.totals),
+            by_provider=[UsageGroupType.from_model(g) for g in breakdown.by_provider],
+            by_model=[UsageGroupType.from_model(g) for g in breakdown.by_model],
+            by_task_type=[UsageGroupType.from_model(g) for g in breakdown.by_task_type],
+            previous=UsageMetricsType.from_model(previous) if previous else None,
+            change=UsageChangeType.between(breakdown.totals, previous) if previous else None,
+        )
+
+
+@strawberry.type
+class UsageEventEdge:
+    cursor: str
+    node: UsageEventType
+
+
+@strawberry.type
+class UsageEventConnection:
+    edges: list[UsageEventEdge]
+    page_info: PageInfo
+    spec: strawberry.Private[records.UsageFilterSpec]
+
+    @strawberry.field(description="How many events match the filter (one extra query: ask only if shown).")
+    async def total_count(self, info: strawberry.Info) -> BigInt:
+        return BigInt(await info.context.analytics.count(self.spec))
+
+
+@strawberry.type(name="UnpricedModel", description="A provider/model stored without a price (UNKNOWN_MODEL).")
+class UnpricedModelType:
+    provider: str
+    model: str
+    calls: BigInt
+    first_seen: datetime
+    last_seen: datetime
+
+    @classmethod
+    def from_model(cls, unpriced: records.UnpricedModel) -> UnpricedModelType:
+        return cls(**plain_fields(unpriced))
+
+
+UsageDimensionType = strawberry.enum(UsageDimension, name="UsageDimension")
+
+
+UsageMetricType = strawberry.enum(UsageMetric, name="UsageMetric", description="A metric to order groups by.")
+
+
+@strawberry.enum
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.type(name="DimensionValue")
+class DimensionValueType:
+    dimension: UsageDimensionType
+    value: str | None = strawberry.field(description="Null for events without one (no task type, no user…).")
+
+
+@strawberry.type(name="UsageDimensionGroup", description="One group: its value of each requested dimension.")
+class UsageDimensionGroupType:
+    dimensions: list[DimensionValueType] = strawberry.field(description="In the order of groupBy.")
+    metrics: UsageMetricsType
+    user_id: strawberry.Private[str | None]
+    workspace_id: strawberry.Private[UUID]
+
+    @strawberry.field(description="The value of one dimension (null if not grouped by it, or none).")
+    def value(self, dimension: UsageDimensionType) -> str | None:
+        return next((d.value for d in self.dimensions if d.dimension == dimension), None)
+
+    @strawberry.field(description="With the USER dimension: the end user's name and email (batched, no N+1).")
+    async def user(self, info: strawberry.Info) -> UserType | None:
+        if self.user_id is None:
+            return None
+        found = await info.context.user_loader.load((self.workspace_id, self.user_id))
+        return UserType.from_model(found) if found else None
+
+    @classmethod
+    def from_model(
+        cls, group: records.DimensionGroup, dimensions: tuple[UsageDimension, ...], workspace_id: UUID
+    ) -> UsageDimensionGroupType:
+        values = dict(zip(dimensions, group.values, strict=True))
+        return cls(
+            dimensions=[DimensionValueType(dimension=d, value=v) for d, v in values.items()],
+            metrics=UsageMetricsType.from_model(group.metrics),
+            user_id=values.get(UsageDimension.USER),
+            workspace_id=workspace_id,
+        )
+
+
+@strawberry.type(name="GroupedUsage", description="The first `limit` groups; `others` sums all the rest.")
+class GroupedUsageType:
+    groups: list[UsageDimensionGroupType]
+    others: UsageMetricsType | None = strawberry.field(
+        description="The events of every group beyond `limit`, summed (null when none were left out): groups "
+        "plus others add up to the totals."
+    )
+
+    @classmethod
+    def from_model(cls, grouped: records.GroupedUsage, dimensions: tuple[UsageDimension, ...]) -> GroupedUsageType:
+        return cls(
+            groups=[UsageDimensionGroupType.from_model(g, dimensions, grouped.workspace_id) for g in grouped.groups],
+            others=UsageMetricsType.from_model(grouped.others) if grouped.others else None,
+        )
+
+
+TimeIntervalType = strawberry.enum(TimeInterval, name="TimeInterval")
+
+
+@strawberry.type(name="UsageBucket", description="One time bucket: [start, end) in the caller's time zone.")
+class UsageBucketType:
+    start: datetime
+    end: datetime
+    metrics: UsageMetricsType
+    groups: list[UsageDimensionGroupType] = strawberry.field(description="Empty unless groupBy was given.")
+
+    @classmethod
+    def from_model(
+        cls, bucket: TimeBucket, dimensions: tuple[UsageDimension, ...], workspace_id: UUID
+    ) -> UsageBucketType:
+        return cls(
+            start=bucket.start,
+            end=bucket.end,
+            metrics=UsageMetricsType.from_model(bucket.metrics),
+            groups=[UsageDimensionGroupType.from_model(g, dimensions, workspace_id) for g in bucket.groups],
+        )
+
+
+@strawberry.type(name="UsageTimeSeries")
+class UsageTimeSeriesType:
+    interval: TimeIntervalType
+    time_zone: str
+    buckets: list[UsageBucketType]
