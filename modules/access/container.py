@@ -12,7 +12,7 @@ from modules.access.revocations import KeyRevocations
 from modules.access.service import AccessService
 from modules.core.database import Database
 from modules.core.notifications import Notifications
-from modules.workspaces.service import WorkspaceService
+from modules.workspaces import WorkspaceService
 
 
 class AccessContainer(containers.DeclarativeContainer):

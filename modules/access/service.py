@@ -11,8 +11,9 @@ from modules.access.repository import ApiKey, ApiKeyRepository
 from modules.access.revocations import KeyRevocations, announce_revocation
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Forbidden, NotFound, Problem
+from modules.core.ids import parse_uuid
 from modules.core.principal import Principal, Scope
-from modules.workspaces.service import WorkspaceService, parse_uuid
+from modules.workspaces import WorkspaceService
 
 MAX_KEY_NAME_LENGTH = 100
 MIN_RATE_LIMIT = 0.1  # one request every 10 s

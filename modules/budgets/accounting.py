@@ -19,8 +19,7 @@ from modules.budgets.repository import BudgetRepository
 from modules.budgets.scope import event_fields, matches, spend_filter
 from modules.budgets.webhooks import alert_body
 from modules.core.notifications import publish
-from modules.usage.analytics.aggregates import UsageAggregates
-from modules.usage.records import UsageEvent
+from modules.usage import UsageAggregates, UsageEvent
 
 ALERTS_CHANNEL = "llm_usage_alerts"
 

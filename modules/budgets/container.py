@@ -14,9 +14,9 @@ from modules.budgets.service import BudgetService
 from modules.budgets.targets import WebhookTargets
 from modules.core.database import Database
 from modules.core.notifications import Notifications
-from modules.providers.service import ProviderService
-from modules.usage.analytics.aggregates import UsageAggregates
-from modules.workspaces.service import WorkspaceService
+from modules.providers import ProviderService
+from modules.usage import UsageAggregates
+from modules.workspaces import WorkspaceService
 
 
 class BudgetsContainer(containers.DeclarativeContainer):

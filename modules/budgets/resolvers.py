@@ -18,8 +18,8 @@ from modules.budgets.types import (
     WebhookDeliveryType,
 )
 from modules.core.principal import Scope
-from modules.providers.service import normalize_provider
-from modules.usage.filter.inputs import TagFilter
+from modules.providers import normalize_provider
+from modules.usage import TagFilter
 
 
 @strawberry.type

@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from modules.budgets.records import Budget, BudgetScope
-from modules.usage.records import TagCondition, UsageEvent, UsageFilterSpec
+from modules.usage import TagCondition, UsageEvent, UsageFilterSpec
 
 
 def matches(budget: Budget, call: Mapping[BudgetScope, str | None], tags: Mapping[str, str]) -> bool:

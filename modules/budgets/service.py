@@ -35,11 +35,12 @@ from modules.budgets.validation import (
 from modules.budgets.webhooks import new_secret
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Conflict, Forbidden, NotFound, Problem
+from modules.core.ids import parse_uuid
 from modules.core.notifications import Notifications
 from modules.core.principal import Principal, Scope
-from modules.providers.service import ProviderService
-from modules.usage.analytics.aggregates import UsageAggregates
-from modules.workspaces.service import WorkspaceService, parse_uuid
+from modules.providers import ProviderService
+from modules.usage import UsageAggregates
+from modules.workspaces import WorkspaceService
 
 
 @dataclass(frozen=True)

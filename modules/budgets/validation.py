@@ -9,7 +9,7 @@ from decimal import Decimal
 from modules.budgets.records import DEFAULT_THRESHOLDS, BudgetFields, BudgetPeriod, BudgetScope
 from modules.core.errors import BadUserInput, Problem
 from modules.core.time_zones import time_zone
-from modules.providers.service import normalize_provider
+from modules.providers import normalize_provider
 
 MAX_NAME = 200
 MAX_SCOPE_VALUE = 200

@@ -9,7 +9,7 @@ from modules.core.database import Database
 from modules.providers.catalogue import PriceCatalogue
 from modules.providers.repository import ProviderRepository
 from modules.providers.service import ProviderService
-from modules.workspaces.service import WorkspaceService
+from modules.workspaces import WorkspaceService
 
 
 class ProvidersContainer(containers.DeclarativeContainer):

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Conflict, Problem
+from modules.core.ids import parse_uuid
 from modules.core.principal import Principal, Scope
 from modules.providers.catalogue import CatalogueModel, CatalogueProvider, PriceCatalogue
 from modules.providers.pricing import (
@@ -21,7 +22,7 @@ from modules.providers.pricing import (
     choose_override,
 )
 from modules.providers.repository import ProviderInstance, ProviderRepository
-from modules.workspaces.service import WorkspaceService, parse_uuid
+from modules.workspaces import WorkspaceService
 
 MAX_PROVIDER_LENGTH = 100
 MAX_MODEL_LENGTH = 200

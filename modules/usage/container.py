@@ -7,7 +7,7 @@ from dependency_injector import containers, providers
 
 from modules.core.database import Database
 from modules.core.notifications import Notifications
-from modules.providers.service import ProviderService
+from modules.providers import ProviderService
 from modules.usage.analytics.aggregates import UsageAggregates
 from modules.usage.analytics.grouping import UsageGrouping
 from modules.usage.analytics.series import UsageTimeSeries
@@ -19,8 +19,8 @@ from modules.usage.retention.service import UsageRetention
 from modules.usage.rollups.writer import RollupWriter
 from modules.usage.sessions.repository import SessionRepository
 from modules.usage.sessions.service import SessionService
-from modules.users.service import UserService
-from modules.workspaces.service import WorkspaceService
+from modules.users import UserService
+from modules.workspaces import WorkspaceService
 
 
 class UsageContainer(containers.DeclarativeContainer):

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from modules.providers.pricing import CostSource, quantize
+from modules.providers import CostSource, quantize
 
 
 class UsageStatus(StrEnum):

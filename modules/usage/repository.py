@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import Select, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.providers.pricing import CostSource, PricedCost
+from modules.providers import CostSource, PricedCost
 from modules.usage.filter.conditions import filter_conditions
 from modules.usage.models import UsageEventRow
 from modules.usage.records import NewUsageEvent, UsageEvent, UsageFilterSpec, UsageStatus

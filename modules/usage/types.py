@@ -13,7 +13,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from modules.core.scalars import BigInt
-from modules.providers.types import CostSourceType
+from modules.providers import CostSourceType
 from modules.usage import records
 from modules.usage.records import UsageStatus
 

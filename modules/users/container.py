@@ -7,7 +7,7 @@ from dependency_injector import containers, providers
 from modules.core.database import Database
 from modules.users.repository import UserRepository
 from modules.users.service import UserService
-from modules.workspaces.service import WorkspaceService
+from modules.workspaces import WorkspaceService
 
 
 class UsersContainer(containers.DeclarativeContainer):

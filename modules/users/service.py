@@ -13,7 +13,7 @@ from modules.core.errors import BadUserInput, Problem
 from modules.core.pagination import check_page_size, decode_cursor, encode_cursor
 from modules.core.principal import Principal, Scope
 from modules.users.repository import User, UserRepository
-from modules.workspaces.service import WorkspaceService
+from modules.workspaces import WorkspaceService
 
 MAX_USER_ID_LENGTH = 256
 MAX_DISPLAY_NAME_LENGTH = 200

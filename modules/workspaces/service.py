@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from uuid import UUID
 
 from modules.core.cache import TtlCache
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Conflict, Forbidden, NotFound, Problem
+from modules.core.ids import parse_uuid
 from modules.core.principal import Principal, Scope
 from modules.workspaces.repository import Workspace, WorkspaceRepository
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MAX_NAME_LENGTH = 200
-
-
-def parse_uuid(text: str) -> UUID | None:
-    try:
-        return UUID(text)
-    except ValueError:
-        return None
 
 
 class WorkspaceService:

@@ -35,8 +35,8 @@ from modules.usage.records import (
     UserActivity,
 )
 from modules.usage.repository import UsageRepository
-from modules.users.service import UserService
-from modules.workspaces.service import WorkspaceService
+from modules.users import UserService
+from modules.workspaces import WorkspaceService
 
 MAX_EVENTS_PAGE = 500
 MAX_GROUPS = 1000

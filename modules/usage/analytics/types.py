@@ -16,7 +16,7 @@ from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.metrics import UsageMetric
 from modules.usage.analytics.series import TimeBucket, TimeInterval
 from modules.usage.types import UsageEventType, UsageMetricsType, plain_fields
-from modules.users.types import UserType
+from modules.users import UserType
 
 
 @strawberry.type(name="UsageGroup")

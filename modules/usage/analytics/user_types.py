@@ -12,7 +12,7 @@ from modules.usage import records
 from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.types import UsageDimensionGroupType
 from modules.usage.types import UsageEventType, UsageMetricsType
-from modules.users.types import UserType
+from modules.users import UserType
 
 
 @strawberry.enum

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from modules.core.errors import BadUserInput, Problem
+from modules.core.ids import parse_uuid
 from modules.core.principal import Principal, Scope
-from modules.providers.service import normalize_provider
+from modules.providers import normalize_provider
 from modules.usage.ingest.validation import MAX_TAGS
 from modules.usage.records import UsageFilterInput, UsageFilterSpec
-from modules.workspaces.service import WorkspaceService, parse_uuid
+from modules.workspaces import WorkspaceService
 
 MAX_FILTER_VALUES = 100
 

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Problem
+from modules.core.ids import parse_uuid
 from modules.core.principal import Principal, Scope
 from modules.core.transactions import with_retries
-from modules.providers.pricing import PricedCost, PriceRequest, TokenCounts
-from modules.providers.service import ProviderService
+from modules.providers import PricedCost, PriceRequest, ProviderService, TokenCounts
 from modules.usage.filter.resolve import resolve_filter
 from modules.usage.ingest.validation import MAX_BATCH_SIZE, CheckedInput, check_input
 from modules.usage.records import (
@@ -28,8 +28,8 @@ from modules.usage.records import (
 )
 from modules.usage.repository import UsageRepository
 from modules.usage.rollups.writer import RollupWriter
-from modules.users.service import UserService
-from modules.workspaces.service import Workspace, WorkspaceService, parse_uuid
+from modules.users import UserService
+from modules.workspaces import Workspace, WorkspaceService
 
 RECOST_CHUNK = 1000
 

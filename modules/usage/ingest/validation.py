@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from modules.core.errors import Problem
-from modules.providers.pricing import TokenCounts, quantize
-from modules.providers.service import MAX_MODEL_LENGTH, MAX_PROVIDER_LENGTH, normalize_provider
+from modules.providers import MAX_MODEL_LENGTH, MAX_PROVIDER_LENGTH, TokenCounts, normalize_provider, quantize
 from modules.usage.records import UsageInput, UsageStatus
-from modules.users.service import MAX_USER_ID_LENGTH
+from modules.users import MAX_USER_ID_LENGTH
 
 MAX_BATCH_SIZE = 1000
 MAX_FUTURE_SKEW = timedelta(minutes=5)

@@ -20,7 +20,7 @@ from modules.usage.filter.resolve import resolve_filter
 from modules.usage.records import SessionSummary, UsageEvent, UsageFilterInput
 from modules.usage.repository import UsageRepository
 from modules.usage.sessions.service import SessionService
-from modules.workspaces.service import WorkspaceService
+from modules.workspaces import WorkspaceService
 
 EVENTS_CHANNEL = "llm_usage_events"
 

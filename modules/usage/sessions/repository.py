@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, Float, Select, and_, func, literal_column, se
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.providers.pricing import quantize
+from modules.providers import quantize
 from modules.usage.filter.conditions import filter_conditions
 from modules.usage.models import SessionRow
 from modules.usage.models import UsageEventRow as Event

@@ -12,7 +12,7 @@ from modules.core.principal import Principal, Scope
 from modules.usage.filter.resolve import resolve_filter
 from modules.usage.records import SessionStats, SessionSummary, UsageEvent, UsageFilterInput, UsageFilterSpec
 from modules.usage.sessions.repository import SessionRepository
-from modules.workspaces.service import WorkspaceService
+from modules.workspaces import WorkspaceService
 
 MAX_SESSIONS_PAGE = 200
 
