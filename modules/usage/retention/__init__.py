@@ -1,0 +1,1 @@
+"""Deleting events older than the retention, in chunks; the rollups keep their sums."""

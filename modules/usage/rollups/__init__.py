@@ -1,0 +1,1 @@
+"""The rollups (daily, hourly, per-user daily) kept in step with the events in the insert transaction."""

@@ -1,0 +1,2 @@
+"""Sessions (conversations, agent runs): their summaries (repository), paging and completion (service), types
+and resolvers."""
