@@ -12,12 +12,12 @@ from modules.users.container import UsersContainer
 from modules.workspaces.container import WorkspacesContainer
 from service.config import Settings
 from service.database import open_database, open_export_database, open_notifications, open_read_database
-from service.observability import Metrics
+from service.observability import PrometheusMetrics
 
 
 class ApplicationContainer(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings.from_env)
-    metrics = providers.Singleton(Metrics)
+    metrics = providers.Singleton(PrometheusMetrics)
     database = providers.Resource(
         open_database,
         database_url=settings.provided.database_url,

@@ -20,7 +20,7 @@ from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
 from service.documents import query_protection
 from service.errors import ErrorCodes, classify
-from service.observability import Metrics
+from service.observability import PrometheusMetrics
 from service.server_info import ServerQuery
 
 Query = merge_types(
@@ -42,7 +42,7 @@ class LlmUsageSchema(strawberry.Schema):
             classify(error)
 
 
-def build_schema(*, production: bool = False, metrics: Metrics | None = None) -> strawberry.Schema:
+def build_schema(*, production: bool = False, metrics: PrometheusMetrics | None = None) -> strawberry.Schema:
     """Extensions exit in reverse order: metrics (listed first) see the codes ErrorCodes gave. In production,
     no "Did you mean …" suggestions (with introspection off, they would still disclose the schema)."""
     observed = [metrics.extension()] if metrics else []

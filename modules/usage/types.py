@@ -21,11 +21,11 @@ from modules.usage.records import UsageStatus
 def plain_fields(record: Any) -> dict[str, Any]:
     """A dataclass's fields by name, values as they are (asdict deep-copies every value: the slowest part of
     answering a series of thousands of groups)."""
-    return {name: getattr(record, name) for name in field_names(type(record))}
+    return {name: getattr(record, name) for name in dataclass_fields(type(record))}
 
 
 @cache
-def field_names(record_type: type) -> tuple[str, ...]:
+def dataclass_fields(record_type: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(record_type))
 
 

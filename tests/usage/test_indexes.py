@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 
 from modules.core.principal import Principal
 from modules.usage.analytics.aggregates import UsageAggregates
-from modules.usage.records import UsageFilterSpec, UsageInput
+from modules.usage.records import UsageDraft, UsageFilterSpec
 from modules.usage.repository import UsageRepository
 from modules.usage.sessions.repository import SessionRepository
 from service.config import Settings
@@ -39,7 +39,7 @@ async def events(engine) -> AsyncIterator[str]:
         container.settings.override(providers.Object(Settings(max_event_age_days=3650)))
         usage = await provide(container.usage.service())
         inputs = [
-            UsageInput(
+            UsageDraft(
                 workspace_id=workspace.slug,
                 provider="openai",
                 model="gpt-4o",

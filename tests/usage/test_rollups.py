@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import text
 
 from modules.usage.analytics.aggregates import UsageAggregates
-from modules.usage.analytics.dimensions import Grouping, UsageDimension
-from modules.usage.analytics.grouping import UsageGrouping
-from modules.usage.analytics.metrics import MetricNeeds, UsageMetric
-from modules.usage.analytics.series import TimeInterval, UsageTimeSeries, boundaries
+from modules.usage.analytics.dimensions import GroupBy, UsageDimension
+from modules.usage.analytics.grouping import GroupedUsageReader
+from modules.usage.analytics.metrics import MetricNeeds, SortMetric
+from modules.usage.analytics.series import SeriesReader, TimeInterval, boundaries
 from modules.usage.analytics.sources import DAILY, EVENTS, HOURLY, USER_DAILY, Source, source_for
 from modules.usage.records import TagCondition, UsageFilterSpec, UsageStatus
 from modules.usage.rollups.writer import rebuild
@@ -107,18 +107,18 @@ async def test_breakdowns_from_the_rollup_equal_those_from_the_events(database, 
 @pytest.mark.parametrize("source", [DAILY, HOURLY, USER_DAILY], ids=["daily", "hourly", "user_daily"])
 async def test_groupings_and_others_from_each_rollup_equal_those_from_the_events(database, stored, source):
     rng = random.Random(2)
-    metrics = [UsageMetric.COST_USD, UsageMetric.CALLS, UsageMetric.ERROR_RATE, UsageMetric.AVG_DURATION_MS]
+    metrics = [SortMetric.COST_USD, SortMetric.CALLS, SortMetric.ERROR_RATE, SortMetric.AVG_DURATION_MS]
     needs = WITH_USERS if source is USER_DAILY else CHEAP
     compared = 0
     async with database.session_factory() as session:
         for _ in range(40):
             spec = random_spec(rng, stored, source)
             choices = DIMENSIONS[source]
-            grouping = Grouping(tuple(rng.sample(choices, rng.randrange(1, len(choices) + 1))))
+            grouping = GroupBy(tuple(rng.sample(choices, rng.randrange(1, len(choices) + 1))))
             order, descending, limit = rng.choice(metrics), rng.random() < 0.5, rng.randrange(1, 6)
             assert source.answers(spec, needs, grouping.dimensions)
             answers = [
-                await UsageGrouping().grouped(
+                await GroupedUsageReader().grouped(
                     session,
                     spec,
                     grouping,
@@ -159,13 +159,13 @@ async def test_series_from_each_rollup_equal_those_from_the_events(database, sto
                     spec, start=spec.start.replace(tzinfo=ZoneInfo(zone)), end=spec.end.replace(tzinfo=ZoneInfo(zone))
                 )
             bounds = boundaries(spec.start, spec.end, interval, ZoneInfo(zone))
-            grouping = Grouping((rng.choice(DIMENSIONS[source]),)) if rng.random() < 0.5 else None
+            grouping = GroupBy((rng.choice(DIMENSIONS[source]),)) if rng.random() < 0.5 else None
             dimensions = grouping.dimensions if grouping else ()
             assert source.answers(spec, CHEAP, dimensions, bounds)
             if source is not USER_DAILY:
                 assert source_for(spec, CHEAP, dimensions, bounds) is source
             answers = [
-                await UsageTimeSeries().series(session, spec, bounds, grouping, CHEAP, read_from)
+                await SeriesReader().series(session, spec, bounds, grouping, CHEAP, read_from)
                 for read_from in (source, EVENTS)
             ]
             assert answers[0] == answers[1], spec
@@ -223,8 +223,8 @@ async def test_top_users_through_the_api_equal_the_events(gql, database, stored)
         workspace_id=stored, with_user=True, start=DAY0 + timedelta(days=1), end=DAY0 + timedelta(days=4)
     )
     async with database.session_factory() as session:
-        expected = await UsageGrouping().grouped(
-            session, spec, Grouping((UsageDimension.USER,)), order_by=UsageMetric.COST_USD, descending=True,
+        expected = await GroupedUsageReader().grouped(
+            session, spec, GroupBy((UsageDimension.USER,)), order_by=SortMetric.COST_USD, descending=True,
             limit=3, needs=WITH_USERS, source=EVENTS,
         )  # fmt: skip
     assert source_for(spec, WITH_USERS, [UsageDimension.USER]) is USER_DAILY

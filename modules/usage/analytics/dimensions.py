@@ -40,14 +40,14 @@ DIMENSION_COLUMNS = {
 
 
 @dataclass(frozen=True)
-class Grouping:
+class GroupBy:
     """Checked dimensions to group by, in order; `tag_key` names the tag TAG groups by."""
 
     dimensions: tuple[UsageDimension, ...]
     tag_key: str | None = None
 
     @classmethod
-    def check(cls, dimensions: list[UsageDimension], tag_key: str | None, *, field: str = "groupBy") -> Grouping:
+    def check(cls, dimensions: list[UsageDimension], tag_key: str | None, *, field: str = "groupBy") -> GroupBy:
         problems = []
         if len(dimensions) > MAX_DIMENSIONS:
             problems.append(Problem(field, f"may name at most {MAX_DIMENSIONS} dimensions"))

@@ -8,11 +8,11 @@ from sqlalchemy import CTE, Text, and_, bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.usage.analytics.dimensions import Grouping
+from modules.usage.analytics.dimensions import GroupBy
 from modules.usage.analytics.metrics import (
     ALL_METRICS,
     MetricNeeds,
-    UsageMetric,
+    SortMetric,
     combined,
     metrics_from_row,
     needs_for_order,
@@ -22,14 +22,14 @@ from modules.usage.analytics.sources import Source, source_for
 from modules.usage.records import DimensionGroup, GroupedUsage, UsageFilterSpec
 
 
-class UsageGrouping:
+class GroupedUsageReader:
     async def grouped(
         self,
         session: AsyncSession,
         spec: UsageFilterSpec,
-        grouping: Grouping,
+        grouping: GroupBy,
         *,
-        order_by: UsageMetric,
+        order_by: SortMetric,
         descending: bool,
         limit: int,
         needs: MetricNeeds = ALL_METRICS,
@@ -67,7 +67,7 @@ class UsageGrouping:
         self,
         session: AsyncSession,
         spec: UsageFilterSpec,
-        grouping: Grouping,
+        grouping: GroupBy,
         shown: list[DimensionGroup],
         needs: MetricNeeds,
         source: Source,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from modules.usage.analytics.metrics import UsageMetric
+from modules.usage.analytics.metrics import SortMetric
 from modules.usage.analytics.types import (
     SortDirection,
     UsageMetricType,
@@ -13,5 +13,5 @@ from modules.usage.analytics.types import (
 
 @strawberry.input(description="Order groups by a metric. Default: COST_USD, DESC (ties: CALLS, then the values).")
 class UsageOrder:
-    by: UsageMetricType = UsageMetric.COST_USD
+    by: UsageMetricType = SortMetric.COST_USD
     direction: SortDirection = SortDirection.DESC

@@ -132,7 +132,7 @@ def metrics_from_row(row: Any) -> UsageMetrics:
     )
 
 
-class UsageMetric(StrEnum):
+class SortMetric(StrEnum):
     """The metrics a grouped answer can be ordered by."""
 
     CALLS = "CALLS"
@@ -152,23 +152,23 @@ class UsageMetric(StrEnum):
 
 
 ORDER_SUMS = {
-    UsageMetric.TOTAL_TOKENS: "total_tokens",
-    UsageMetric.PROMPT_TOKENS: "prompt_tokens",
-    UsageMetric.COMPLETION_TOKENS: "completion_tokens",
-    UsageMetric.ERROR_COUNT: "error_count",
-    UsageMetric.ERROR_RATE: "error_count",
-    UsageMetric.AVG_DURATION_MS: "avg_duration_ms",
-    UsageMetric.AVG_TIME_TO_FIRST_TOKEN_MS: "avg_time_to_first_token_ms",
+    SortMetric.TOTAL_TOKENS: "total_tokens",
+    SortMetric.PROMPT_TOKENS: "prompt_tokens",
+    SortMetric.COMPLETION_TOKENS: "completion_tokens",
+    SortMetric.ERROR_COUNT: "error_count",
+    SortMetric.ERROR_RATE: "error_count",
+    SortMetric.AVG_DURATION_MS: "avg_duration_ms",
+    SortMetric.AVG_TIME_TO_FIRST_TOKEN_MS: "avg_time_to_first_token_ms",
 }
 
 
-def needs_for_order(metric: UsageMetric) -> MetricNeeds:
+def needs_for_order(metric: SortMetric) -> MetricNeeds:
     """What ordering by `metric` needs computed."""
     return MetricNeeds(
         duration_percentiles=metric
-        in (UsageMetric.P50_DURATION_MS, UsageMetric.P95_DURATION_MS, UsageMetric.P99_DURATION_MS),
+        in (SortMetric.P50_DURATION_MS, SortMetric.P95_DURATION_MS, SortMetric.P99_DURATION_MS),
         ttft_percentiles=False,
-        distinct_users=metric is UsageMetric.DISTINCT_USERS,
+        distinct_users=metric is SortMetric.DISTINCT_USERS,
         sums=frozenset({ORDER_SUMS[metric]} if metric in ORDER_SUMS else ()),
     )
 
@@ -182,22 +182,22 @@ def combined(*needs: MetricNeeds) -> MetricNeeds:
     )
 
 
-def order_expression(metric: UsageMetric, grouped: Any) -> ColumnElement[Any]:
+def order_expression(metric: SortMetric, grouped: Any) -> ColumnElement[Any]:
     """The ordering value of a metric over the columns of a grouped subquery."""
     c = grouped.c
     return {
-        UsageMetric.CALLS: c.calls,
-        UsageMetric.COST_USD: c.cost_usd,
-        UsageMetric.TOTAL_TOKENS: c.total_tokens,
-        UsageMetric.PROMPT_TOKENS: c.prompt_tokens,
-        UsageMetric.COMPLETION_TOKENS: c.completion_tokens,
-        UsageMetric.ERROR_COUNT: c.error_count,
-        UsageMetric.ERROR_RATE: c.error_count * 1.0 / c.calls,
-        UsageMetric.DISTINCT_USERS: c.distinct_users,
-        UsageMetric.AVG_COST_PER_CALL: c.cost_usd / c.calls,
-        UsageMetric.AVG_DURATION_MS: c.avg_duration_ms,
-        UsageMetric.P50_DURATION_MS: c.duration_percentiles[1],
-        UsageMetric.P95_DURATION_MS: c.duration_percentiles[3],
-        UsageMetric.P99_DURATION_MS: c.duration_percentiles[4],
-        UsageMetric.AVG_TIME_TO_FIRST_TOKEN_MS: c.avg_time_to_first_token_ms,
+        SortMetric.CALLS: c.calls,
+        SortMetric.COST_USD: c.cost_usd,
+        SortMetric.TOTAL_TOKENS: c.total_tokens,
+        SortMetric.PROMPT_TOKENS: c.prompt_tokens,
+        SortMetric.COMPLETION_TOKENS: c.completion_tokens,
+        SortMetric.ERROR_COUNT: c.error_count,
+        SortMetric.ERROR_RATE: c.error_count * 1.0 / c.calls,
+        SortMetric.DISTINCT_USERS: c.distinct_users,
+        SortMetric.AVG_COST_PER_CALL: c.cost_usd / c.calls,
+        SortMetric.AVG_DURATION_MS: c.avg_duration_ms,
+        SortMetric.P50_DURATION_MS: c.duration_percentiles[1],
+        SortMetric.P95_DURATION_MS: c.duration_percentiles[3],
+        SortMetric.P99_DURATION_MS: c.duration_percentiles[4],
+        SortMetric.AVG_TIME_TO_FIRST_TOKEN_MS: c.avg_time_to_first_token_ms,
     }[metric]

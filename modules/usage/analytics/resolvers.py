@@ -10,7 +10,7 @@ import strawberry
 from modules.core.pagination import PageInfo
 from modules.core.principal import Principal
 from modules.usage.analytics.inputs import UsageOrder
-from modules.usage.analytics.metrics import UsageMetric
+from modules.usage.analytics.metrics import SortMetric
 from modules.usage.analytics.selection import child_fields, metric_needs
 from modules.usage.analytics.service import UsageAnalyticsService, event_cursor
 from modules.usage.analytics.types import (
@@ -29,7 +29,7 @@ from modules.usage.analytics.types import (
 from modules.usage.analytics.user_types import TopUsersBy, UserActivityType, UserUsageType
 from modules.usage.export.formats import ExportFormat, filter_query
 from modules.usage.filter.inputs import UsageFilter
-from modules.usage.records import UsageFilterInput
+from modules.usage.records import UsageFilterDraft
 from modules.usage.types import UsageEventType
 
 ExportFormatType = strawberry.enum(ExportFormat, name="ExportFormat")
@@ -146,9 +146,9 @@ class UsageQuery:
     ) -> list[UserUsageType]:
         ctx = info.context
         metric = {
-            TopUsersBy.COST: UsageMetric.COST_USD,
-            TopUsersBy.CALLS: UsageMetric.CALLS,
-            TopUsersBy.TOKENS: UsageMetric.TOTAL_TOKENS,
+            TopUsersBy.COST: SortMetric.COST_USD,
+            TopUsersBy.CALLS: SortMetric.CALLS,
+            TopUsersBy.TOKENS: SortMetric.TOTAL_TOKENS,
         }[by]
         grouped = await ctx.analytics.top_users(
             ctx.principal, filter.to_model(), by=metric, limit=limit, needs=metric_needs(info)
@@ -169,7 +169,7 @@ class UsageQuery:
         recent_events: int = 20,
     ) -> UserActivityType:
         ctx = info.context
-        given = UsageFilterInput(workspace_id=str(workspace_id), start=from_, end=to)
+        given = UsageFilterDraft(workspace_id=str(workspace_id), start=from_, end=to)
         activity = await ctx.analytics.user_activity(ctx.principal, given, user_id=user_id, recent=recent_events)
         return UserActivityType.from_model(activity)
 

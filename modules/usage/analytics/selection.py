@@ -14,13 +14,13 @@ DURATION_PERCENTILES = {"p50DurationMs", "p90DurationMs", "p95DurationMs", "p99D
 TTFT_PERCENTILES = {"p50TimeToFirstTokenMs", "p95TimeToFirstTokenMs"}
 
 
-def field_names(selections: Iterable[Any]) -> Iterator[str]:
+def selected_names(selections: Iterable[Any]) -> Iterator[str]:
     """Every field name in the selection tree, fragments included."""
     for selection in selections:
         name = getattr(selection, "name", None)
         if name is not None:
             yield name
-        yield from field_names(getattr(selection, "selections", None) or ())
+        yield from selected_names(getattr(selection, "selections", None) or ())
 
 
 # The optional sums (metrics.OPTIONAL_SUMS) each field of UsageMetrics or UsageChange is computed from.
@@ -55,7 +55,7 @@ def child_fields(info: strawberry.Info[Any]) -> set[str]:
 
 
 def metric_needs(info: strawberry.Info[Any]) -> MetricNeeds:
-    names = set(field_names(info.selected_fields))
+    names = set(selected_names(info.selected_fields))
     return MetricNeeds(
         duration_percentiles=bool(names & DURATION_PERCENTILES),
         ttft_percentiles=bool(names & TTFT_PERCENTILES),

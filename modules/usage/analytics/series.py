@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.core.errors import BadUserInput
 from modules.core.time_zones import time_zone
-from modules.usage.analytics.dimensions import Grouping
+from modules.usage.analytics.dimensions import GroupBy
 from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
 from modules.usage.analytics.sources import Source, source_for
 from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
@@ -114,13 +114,13 @@ class TimeBucket:
     groups: list[DimensionGroup]
 
 
-class UsageTimeSeries:
+class SeriesReader:
     async def series(
         self,
         session: AsyncSession,
         spec: UsageFilterSpec,
         bounds: list[datetime],
-        grouping: Grouping | None,
+        grouping: GroupBy | None,
         needs: MetricNeeds = ALL_METRICS,
         source: Source | None = None,
     ) -> list[TimeBucket]:

@@ -12,14 +12,14 @@ from modules.core.errors import BadUserInput, NotFound
 from modules.core.pagination import check_page_size, decode_time_cursor, encode_cursor
 from modules.core.principal import Principal
 from modules.usage.analytics.aggregates import UsageAggregates
-from modules.usage.analytics.dimensions import Grouping, UsageDimension
-from modules.usage.analytics.grouping import UsageGrouping
-from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, UsageMetric
+from modules.usage.analytics.dimensions import GroupBy, UsageDimension
+from modules.usage.analytics.grouping import GroupedUsageReader
+from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, SortMetric
 from modules.usage.analytics.series import (
     DEFAULT_SPAN,
+    SeriesReader,
     TimeInterval,
     TimeSeries,
-    UsageTimeSeries,
     boundaries,
     zone_named,
 )
@@ -30,7 +30,7 @@ from modules.usage.records import (
     UsageBreakdown,
     UsageEvent,
     UsageEventPage,
-    UsageFilterInput,
+    UsageFilterDraft,
     UsageFilterSpec,
     UserActivity,
 )
@@ -50,8 +50,8 @@ class UsageAnalyticsService:
         export_database: Database,
         repository: UsageRepository,
         aggregates: UsageAggregates,
-        grouping: UsageGrouping,
-        time_buckets: UsageTimeSeries,
+        grouping: GroupedUsageReader,
+        time_buckets: SeriesReader,
         workspaces: WorkspaceService,
         users: UserService,
     ) -> None:
@@ -67,7 +67,7 @@ class UsageAnalyticsService:
     async def breakdown(
         self,
         principal: Principal,
-        given: UsageFilterInput,
+        given: UsageFilterDraft,
         *,
         compare_to_previous: bool = False,
         needs: MetricNeeds = ALL_METRICS,
@@ -87,7 +87,7 @@ class UsageAnalyticsService:
             return replace(breakdown, previous=previous)
 
     async def events_page(
-        self, principal: Principal, given: UsageFilterInput, *, first: int, after: str | None
+        self, principal: Principal, given: UsageFilterDraft, *, first: int, after: str | None
     ) -> tuple[UsageFilterSpec, UsageEventPage]:
         """Events newest first; `after` is the cursor of the last event of the previous page."""
         check_page_size(first, maximum=MAX_EVENTS_PAGE)
@@ -97,7 +97,7 @@ class UsageAnalyticsService:
             events = await self.repository.page(session, spec, before=before, limit=first + 1)
         return spec, UsageEventPage(events=events[:first], has_next_page=len(events) > first)
 
-    async def unpriced_models(self, principal: Principal, given: UsageFilterInput) -> list[UnpricedModel]:
+    async def unpriced_models(self, principal: Principal, given: UsageFilterDraft) -> list[UnpricedModel]:
         spec = await resolve_filter(self.workspaces, principal, given)
         async with self.database.session_factory() as session:
             return await self.aggregates.unpriced_models(session, spec)
@@ -105,11 +105,11 @@ class UsageAnalyticsService:
     async def grouped(
         self,
         principal: Principal,
-        given: UsageFilterInput,
+        given: UsageFilterDraft,
         *,
         dimensions: list[UsageDimension],
         tag_key: str | None,
-        order_by: UsageMetric,
+        order_by: SortMetric,
         descending: bool,
         limit: int,
         needs: MetricNeeds = ALL_METRICS,
@@ -117,7 +117,7 @@ class UsageAnalyticsService:
     ) -> GroupedUsage:
         """Events grouped by up to 4 dimensions; the first `limit` groups and (unless `with_others` is off)
         the rest summed as others."""
-        grouping = Grouping.check(dimensions, tag_key)
+        grouping = GroupBy.check(dimensions, tag_key)
         if not 1 <= limit <= MAX_GROUPS:
             raise BadUserInput.of("limit", f"must be between 1 and {MAX_GROUPS} (got {limit})")
         spec = await resolve_filter(self.workspaces, principal, given)
@@ -136,7 +136,7 @@ class UsageAnalyticsService:
     async def time_series(
         self,
         principal: Principal,
-        given: UsageFilterInput,
+        given: UsageFilterDraft,
         *,
         interval: TimeInterval,
         time_zone: str,
@@ -147,7 +147,7 @@ class UsageAnalyticsService:
         """Buckets aligned to `time_zone` from the one holding filter.from (default: a span that suits the
         interval before filter.to) to filter.to (default: now); empty buckets hold zeros."""
         zone = zone_named(time_zone)
-        grouping = Grouping.check(dimensions, tag_key) if dimensions else None
+        grouping = GroupBy.check(dimensions, tag_key) if dimensions else None
         spec = await resolve_filter(self.workspaces, principal, given)
         end = spec.end or datetime.now(UTC)
         start = spec.start or end - DEFAULT_SPAN[interval]
@@ -160,9 +160,9 @@ class UsageAnalyticsService:
     async def top_users(
         self,
         principal: Principal,
-        given: UsageFilterInput,
+        given: UsageFilterDraft,
         *,
-        by: UsageMetric,
+        by: SortMetric,
         limit: int,
         needs: MetricNeeds = ALL_METRICS,
     ) -> GroupedUsage:
@@ -170,7 +170,7 @@ class UsageAnalyticsService:
         if not 1 <= limit <= MAX_GROUPS:
             raise BadUserInput.of("limit", f"must be between 1 and {MAX_GROUPS} (got {limit})")
         spec = replace(await resolve_filter(self.workspaces, principal, given), with_user=True)
-        grouping = Grouping((UsageDimension.USER,))
+        grouping = GroupBy((UsageDimension.USER,))
         async with self.database.session_factory() as session:
             return await self.grouping.grouped(
                 session,
@@ -184,7 +184,7 @@ class UsageAnalyticsService:
             )
 
     async def user_activity(
-        self, principal: Principal, given: UsageFilterInput, *, user_id: str, recent: int
+        self, principal: Principal, given: UsageFilterDraft, *, user_id: str, recent: int
     ) -> UserActivity:
         """One end user's usage within the filter; NOT_FOUND when the user has no event and no record."""
         check_page_size(recent, maximum=MAX_EVENTS_PAGE, field="recentEvents")
@@ -195,8 +195,8 @@ class UsageAnalyticsService:
             models = await self.grouping.grouped(
                 session,
                 spec,
-                Grouping((UsageDimension.MODEL,)),
-                order_by=UsageMetric.COST_USD,
+                GroupBy((UsageDimension.MODEL,)),
+                order_by=SortMetric.COST_USD,
                 descending=True,
                 limit=MAX_GROUPS,
                 with_others=False,
@@ -214,7 +214,7 @@ class UsageAnalyticsService:
             recent_events=events,
         )
 
-    async def export_spec(self, principal: Principal, given: UsageFilterInput) -> UsageFilterSpec:
+    async def export_spec(self, principal: Principal, given: UsageFilterDraft) -> UsageFilterSpec:
         """The checked filter of an export (READ on its workspace)."""
         return await resolve_filter(self.workspaces, principal, given)
 

@@ -13,7 +13,7 @@ from modules.core.pagination import PageInfo
 from modules.core.scalars import BigInt
 from modules.usage import records
 from modules.usage.analytics.dimensions import UsageDimension
-from modules.usage.analytics.metrics import UsageMetric
+from modules.usage.analytics.metrics import SortMetric
 from modules.usage.analytics.series import TimeBucket, TimeInterval
 from modules.usage.types import UsageEventType, UsageMetricsType, plain_fields
 from modules.users import UserType
@@ -123,7 +123,7 @@ class UnpricedModelType:
 UsageDimensionType = strawberry.enum(UsageDimension, name="UsageDimension")
 
 
-UsageMetricType = strawberry.enum(UsageMetric, name="UsageMetric", description="A metric to order groups by.")
+UsageMetricType = strawberry.enum(SortMetric, name="UsageMetric", description="A metric to order groups by.")
 
 
 @strawberry.enum

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from modules.core.errors import BadUserInput, Problem
 from modules.core.scalars import format_decimal, parse_datetime
 from modules.core.text import text_problem
-from modules.usage.records import TagCondition, UsageEvent, UsageFilterInput, UsageStatus
+from modules.usage.records import TagCondition, UsageEvent, UsageFilterDraft, UsageStatus
 
 ROWS_PER_CHUNK = 25  # ~6 KB, ~3 ms of CPU: the server serves other requests between two chunks
 
@@ -193,7 +193,7 @@ SINGLE = {
 LISTS = {"userIds": "user_ids", "providers": "providers", "models": "models", "taskTypes": "task_types"}
 
 
-def filter_query(given: UsageFilterInput) -> str:
+def filter_query(given: UsageFilterDraft) -> str:
     """The query string of the export URL for a filter (lists and tags as repeated parameters)."""
     pairs: list[tuple[str, str]] = []
     for name, attribute in SINGLE.items():
@@ -206,7 +206,7 @@ def filter_query(given: UsageFilterInput) -> str:
     return urlencode(pairs)
 
 
-def filter_from_query(params: Mapping[str, str], lists: Mapping[str, list[str]]) -> UsageFilterInput:
+def filter_from_query(params: Mapping[str, str], lists: Mapping[str, list[str]]) -> UsageFilterDraft:
     """The filter of an export URL; BAD_USER_INPUT naming the parameter that is wrong."""
     unknown = set(params) - set(SINGLE) - set(LISTS) - {"tag"}
     problems = [Problem(name[:60], "is not a filter parameter") for name in sorted(unknown)]
@@ -242,4 +242,4 @@ def filter_from_query(params: Mapping[str, str], lists: Mapping[str, list[str]])
     values["tags"] = tuple(
         TagCondition(*tag.split(":", 1)) if ":" in tag else TagCondition(tag) for tag in lists.get("tag", [])
     )
-    return UsageFilterInput(**values)
+    return UsageFilterDraft(**values)

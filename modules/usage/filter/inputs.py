@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from modules.usage.records import TagCondition, UsageFilterInput, UsageStatus
+from modules.usage.records import TagCondition, UsageFilterDraft, UsageStatus
 
 
 @strawberry.input(description="A tag condition: `key` equals `value`, or (value null) the tag is present.")
@@ -37,8 +37,8 @@ class UsageFilter:
     from_: datetime | None = strawberry.field(default=None, name="from", description="Inclusive.")
     to: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
-    def to_model(self) -> UsageFilterInput:
-        return UsageFilterInput(
+    def to_model(self) -> UsageFilterDraft:
+        return UsageFilterDraft(
             workspace_id=str(self.workspace_id),
             user_id=self.user_id,
             provider=self.provider,

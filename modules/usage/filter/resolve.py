@@ -7,14 +7,14 @@ from modules.core.ids import parse_uuid
 from modules.core.principal import Principal, Scope
 from modules.providers import normalize_provider
 from modules.usage.ingest.validation import MAX_TAGS
-from modules.usage.records import UsageFilterInput, UsageFilterSpec
+from modules.usage.records import UsageFilterDraft, UsageFilterSpec
 from modules.workspaces import WorkspaceService
 
 MAX_FILTER_VALUES = 100
 
 
 async def resolve_filter(
-    workspaces: WorkspaceService, principal: Principal, given: UsageFilterInput, scope: Scope = Scope.READ
+    workspaces: WorkspaceService, principal: Principal, given: UsageFilterDraft, scope: Scope = Scope.READ
 ) -> UsageFilterSpec:
     """Check a filter and the caller's access (READ unless said) to its workspace."""
     workspace = await workspaces.authorize(principal, given.workspace_id, scope, field="filter.workspaceId")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import strawberry
 from strawberry.scalars import JSON
 
-from modules.usage.records import UsageInput, UsageStatus
+from modules.usage.records import UsageDraft, UsageStatus
 
 
 @strawberry.input(
@@ -50,8 +50,8 @@ class TrackUsageInput:
     streamed: bool | None = None
     tags: JSON | None = strawberry.field(default=None, description="A flat JSON object of strings.")
 
-    def to_model(self) -> UsageInput:
-        return UsageInput(
+    def to_model(self) -> UsageDraft:
+        return UsageDraft(
             workspace_id=str(self.workspace_id),
             provider=self.provider,
             model=self.model,

@@ -22,9 +22,9 @@ from modules.usage.records import (
     NewUsageEvent,
     RecostResult,
     TrackResult,
+    UsageDraft,
     UsageEvent,
-    UsageFilterInput,
-    UsageInput,
+    UsageFilterDraft,
 )
 from modules.usage.repository import UsageRepository
 from modules.usage.rollups.writer import RollupWriter
@@ -66,17 +66,17 @@ class UsageService:
         self.users = users
         self.providers = providers
 
-    async def track(self, principal: Principal, item: UsageInput) -> TrackResult:
+    async def track(self, principal: Principal, item: UsageDraft) -> TrackResult:
         return (await self._track(principal, [item], batch=False))[0]
 
-    async def track_batch(self, principal: Principal, items: Sequence[UsageInput]) -> list[TrackResult]:
+    async def track_batch(self, principal: Principal, items: Sequence[UsageDraft]) -> list[TrackResult]:
         if len(items) > MAX_BATCH_SIZE:
             raise BadUserInput.of(
                 "inputs", f"at most {MAX_BATCH_SIZE} events per batch (got {len(items)}): split the batch"
             )
         return await self._track(principal, items, batch=True)
 
-    async def _track(self, principal: Principal, items: Sequence[UsageInput], *, batch: bool) -> list[TrackResult]:
+    async def _track(self, principal: Principal, items: Sequence[UsageDraft], *, batch: bool) -> list[TrackResult]:
         if not items:
             return []
         now = datetime.now(UTC)
@@ -126,7 +126,7 @@ class UsageService:
 
     async def _check_references(
         self,
-        items: Sequence[UsageInput],
+        items: Sequence[UsageDraft],
         checked: Sequence[CheckedInput],
         workspaces: dict[str, Workspace],
         problems: list[Problem],
@@ -158,7 +158,7 @@ class UsageService:
 
     async def _priced_events(
         self,
-        items: Sequence[UsageInput],
+        items: Sequence[UsageDraft],
         checked: Sequence[CheckedInput],
         workspaces: dict[str, Workspace],
         instance_ids: Sequence[UUID | None],
@@ -216,7 +216,7 @@ class UsageService:
             )
         return events
 
-    async def recost(self, principal: Principal, given: UsageFilterInput) -> RecostResult:
+    async def recost(self, principal: Principal, given: UsageFilterDraft) -> RecostResult:
         """Price the filtered events again with today's overrides and catalogue, at each event's own time.
         A caller's own figure is never touched. One transaction; rows are locked while re-priced."""
         spec = await resolve_filter(self.workspaces, principal, given, Scope.ADMIN)

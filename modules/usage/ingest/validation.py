@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from modules.core.errors import Problem
 from modules.providers import MAX_MODEL_LENGTH, MAX_PROVIDER_LENGTH, TokenCounts, normalize_provider, quantize
-from modules.usage.records import UsageInput, UsageStatus
+from modules.usage.records import UsageDraft, UsageStatus
 from modules.users import MAX_USER_ID_LENGTH
 
 MAX_BATCH_SIZE = 1000
@@ -82,7 +82,7 @@ def check_tags(problems: list[Problem], tags: object, index: int | None) -> dict
     return dict(tags)
 
 
-def check_counts(problems: list[Problem], item: UsageInput, index: int | None) -> None:
+def check_counts(problems: list[Problem], item: UsageDraft, index: int | None) -> None:
     counts = {
         "promptTokens": item.prompt_tokens,
         "completionTokens": item.completion_tokens,
@@ -106,7 +106,7 @@ def check_counts(problems: list[Problem], item: UsageInput, index: int | None) -
 
 
 def check_input(
-    item: UsageInput, index: int | None, now: datetime, max_age: timedelta = DEFAULT_MAX_AGE
+    item: UsageDraft, index: int | None, now: datetime, max_age: timedelta = DEFAULT_MAX_AGE
 ) -> tuple[list[Problem], CheckedInput]:
     """The problems of one input (empty when valid) and its normalised parts."""
     problems: list[Problem] = []

@@ -17,7 +17,7 @@ from modules.core.database import Database
 from modules.core.notifications import MAX_PAYLOAD_BYTES, Notifications, publish
 from modules.core.principal import Principal, Scope
 from modules.usage.filter.resolve import resolve_filter
-from modules.usage.records import SessionSummary, UsageEvent, UsageFilterInput
+from modules.usage.records import SessionSummary, UsageEvent, UsageFilterDraft
 from modules.usage.repository import UsageRepository
 from modules.usage.sessions.service import SessionService
 from modules.workspaces import WorkspaceService
@@ -81,7 +81,7 @@ class UsageLive:
         self.sessions = sessions
         self.notifications = notifications
 
-    async def tracked(self, principal: Principal, given: UsageFilterInput) -> AsyncIterator[UsageEvent]:
+    async def tracked(self, principal: Principal, given: UsageFilterDraft) -> AsyncIterator[UsageEvent]:
         """Every event stored from now on that matches the filter (READ on its workspace)."""
         spec = await resolve_filter(self.workspaces, principal, given, Scope.READ)
         async for announced in self._announcements(str(spec.workspace_id)):

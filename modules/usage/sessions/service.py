@@ -10,7 +10,7 @@ from modules.core.errors import NotFound
 from modules.core.pagination import check_page_size, decode_time_cursor
 from modules.core.principal import Principal, Scope
 from modules.usage.filter.resolve import resolve_filter
-from modules.usage.records import SessionStats, SessionSummary, UsageEvent, UsageFilterInput, UsageFilterSpec
+from modules.usage.records import SessionStats, SessionSummary, UsageEvent, UsageFilterDraft, UsageFilterSpec
 from modules.usage.sessions.repository import SessionRepository
 from modules.workspaces import WorkspaceService
 
@@ -24,7 +24,7 @@ class SessionService:
         self.workspaces = workspaces
 
     async def page(
-        self, principal: Principal, given: UsageFilterInput, *, first: int, after: str | None
+        self, principal: Principal, given: UsageFilterDraft, *, first: int, after: str | None
     ) -> tuple[list[SessionSummary], bool]:
         """Sessions with events in the filter, by their last event, newest first."""
         check_page_size(first, maximum=MAX_SESSIONS_PAGE)
@@ -46,7 +46,7 @@ class SessionService:
             await self.repository.complete(session, workspace_id=workspace.id, session_id=session_id)
         return await self._summary(workspace.id, session_id)
 
-    async def stats(self, principal: Principal, given: UsageFilterInput) -> SessionStats:
+    async def stats(self, principal: Principal, given: UsageFilterDraft) -> SessionStats:
         spec = await resolve_filter(self.workspaces, principal, given)
         async with self.database.session_factory() as session:
             return await self.repository.stats(session, spec)
