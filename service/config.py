@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from modules.usage import DEFAULT_MAX_EVENT_AGE_DAYS
 from service.export_limits import DEFAULT_EXPORT_LIMITS, ExportLimits
 
 
@@ -22,7 +23,7 @@ class Settings:
     log_level: str = "info"
     env: str = "development"
     log_format: str = "text"  # LOG_FORMAT=json: one JSON object a line, with the request id
-    max_event_age_days: int = 35
+    max_event_age_days: int = DEFAULT_MAX_EVENT_AGE_DAYS
     retention_days: int | None = None  # events older are deleted (the rollups keep their sums); None: kept
     export_limits: ExportLimits = DEFAULT_EXPORT_LIMITS  # service/limits.py's numbers; tests shorten them
     rate_limit_per_second: float | None = 100.0  # per key and process, burst x2; a key's own setting wins
@@ -54,7 +55,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "info").lower(),
             env=env.get("LLM_USAGE_ENV", "development").lower(),
             log_format=env.get("LOG_FORMAT", "json" if env.get("LLM_USAGE_ENV") == "production" else "text").lower(),
-            max_event_age_days=int(env.get("LLM_USAGE_MAX_EVENT_AGE_DAYS", "35")),
+            max_event_age_days=int(env.get("LLM_USAGE_MAX_EVENT_AGE_DAYS", str(DEFAULT_MAX_EVENT_AGE_DAYS))),
             retention_days=positive_days(env.get("LLM_USAGE_RETENTION_DAYS")),
             rate_limit_per_second=float(env.get("LLM_USAGE_RATE_LIMIT", "100")) or None,
             max_rate_limit_per_second=float(env.get("LLM_USAGE_MAX_RATE_LIMIT", "1000")),

@@ -13,6 +13,7 @@ from modules.usage.analytics.grouping import GroupedUsageReader
 from modules.usage.analytics.series import SeriesReader
 from modules.usage.analytics.service import UsageAnalyticsService
 from modules.usage.ingest.service import UsageService
+from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS
 from modules.usage.live.service import UsageLive, UsagePublisher
 from modules.usage.repository import UsageRepository
 from modules.usage.retention.service import UsageRetention
@@ -30,7 +31,7 @@ class UsageContainer(containers.DeclarativeContainer):
     workspaces = providers.Dependency(instance_of=WorkspaceService)
     users = providers.Dependency(instance_of=UserService)
     llm_providers = providers.Dependency(instance_of=ProviderService)
-    max_event_age_days = providers.Dependency(instance_of=int, default=35)
+    max_event_age_days = providers.Dependency(instance_of=int, default=DEFAULT_MAX_EVENT_AGE_DAYS)
     retention_days = providers.Dependency(default=None)  # int days, or None: events are kept
     on_tracked = providers.Dependency(default=None)  # an observer of tracked events (metrics)
     notifications = providers.Dependency(instance_of=Notifications)

@@ -17,7 +17,7 @@ from modules.core.principal import Principal, Scope
 from modules.core.transactions import with_retries
 from modules.providers import PricedCost, PriceRequest, ProviderService, TokenCounts
 from modules.usage.filter.resolve import resolve_filter
-from modules.usage.ingest.validation import MAX_BATCH_SIZE, CheckedInput, check_input
+from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS, MAX_BATCH_SIZE, CheckedInput, check_input
 from modules.usage.records import (
     NewUsageEvent,
     RecostResult,
@@ -50,7 +50,7 @@ class UsageService:
         workspaces: WorkspaceService,
         users: UserService,
         providers: ProviderService,
-        max_event_age_days: int = 35,
+        max_event_age_days: int = DEFAULT_MAX_EVENT_AGE_DAYS,
         on_tracked: Callable[..., None] | None = None,
         rollups: RollupWriter | None = None,
         publisher: StoredEventsHook | None = None,

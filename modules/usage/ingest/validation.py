@@ -18,7 +18,7 @@ from modules.users import MAX_USER_ID_LENGTH
 
 MAX_BATCH_SIZE = 1000
 MAX_FUTURE_SKEW = timedelta(minutes=5)
-DEFAULT_MAX_AGE = timedelta(days=35)
+DEFAULT_MAX_EVENT_AGE_DAYS = 35  # how far back occurredAt may be: the one default (LLM_USAGE_MAX_EVENT_AGE_DAYS)
 MAX_DURATION_MS = 24 * 60 * 60 * 1000
 MAX_RETRY_COUNT = 1000
 MAX_COST_USD = Decimal(1_000_000_000)
@@ -106,7 +106,7 @@ def check_counts(problems: list[Problem], item: UsageDraft, index: int | None) -
 
 
 def check_input(
-    item: UsageDraft, index: int | None, now: datetime, max_age: timedelta = DEFAULT_MAX_AGE
+    item: UsageDraft, index: int | None, now: datetime, max_age: timedelta = timedelta(days=DEFAULT_MAX_EVENT_AGE_DAYS)
 ) -> tuple[list[Problem], CheckedInput]:
     """The problems of one input (empty when valid) and its normalised parts."""
     problems: list[Problem] = []
