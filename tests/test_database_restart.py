@@ -18,8 +18,8 @@ from service.container import ApplicationContainer
 from service.context import provide
 from service.database import asyncpg_url
 from service.migrations import upgrade_to_head
+from tests.documents import TRACK_BATCH
 
-TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
 TOTALS = '{ usageAnalytics(filter: {workspaceId: "restart"}) { totals { calls promptTokens } } }'
 
 

@@ -6,8 +6,7 @@ import json
 import logging
 
 from service.observability import JsonFormatter, request_id
-
-TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
+from tests.documents import TRACK_BATCH
 
 
 def call(request: str, prompt: int = 1) -> dict:

@@ -20,8 +20,7 @@ from modules.usage.repository import UsageRepository
 from service.app import create_app
 from service.container import ApplicationContainer
 from tests.conftest import GraphQLClient, create_key
-
-TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
+from tests.documents import TRACK_BATCH
 
 
 async def test_concurrent_retries_of_one_batch_store_each_event_once(engine):

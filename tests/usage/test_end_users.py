@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
+from tests.documents import TRACK_BATCH
 from tests.usage import dataset
 from tests.usage.dataset import Event
-from tests.usage.test_usage_analytics import TRACK_BATCH
 
 TOP = """query($by: TopUsersBy!, $limit: Int!) { topUsers(filter: {workspaceId: "acme"}, by: $by, limit: $limit) {
   userId user { displayName } metrics { calls costUsd totalTokens } } }"""

@@ -23,9 +23,9 @@ from service.app import create_app
 from service.container import ApplicationContainer
 from service.database import connect
 from tests.conftest import create_key
+from tests.documents import TRACK_BATCH
 from tests.usage import dataset
 from tests.usage.dataset import Event
-from tests.usage.test_usage_analytics import TRACK_BATCH
 
 TOTALS = (
     """query($f: UsageFilter!) { usageAnalytics(filter: $f) { totals { calls promptTokens totalTokens costUsd } } }"""

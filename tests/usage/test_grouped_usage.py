@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from tests.documents import TRACK_BATCH
 from tests.usage import dataset
 from tests.usage.dataset import DIMENSIONS, Event
-from tests.usage.test_usage_analytics import METRICS, TRACK_BATCH, assert_metrics
+from tests.usage.test_usage_analytics import METRICS, assert_metrics
 
 USAGE = f"""query($filter: UsageFilter!, $groupBy: [UsageDimension!]!, $orderBy: UsageOrder, $limit: Int!, $tagKey: String) {{
   usage(filter: $filter, groupBy: $groupBy, orderBy: $orderBy, limit: $limit, tagKey: $tagKey) {{

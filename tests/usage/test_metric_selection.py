@@ -3,7 +3,7 @@ are asked: directly, in fragments, or through an ordering."""
 
 from __future__ import annotations
 
-TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
+from tests.documents import TRACK_BATCH
 
 
 async def seed(gql) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
+from tests.documents import TRACK_BATCH
+
 RECOST = 'mutation { recostUsage(filter: {workspaceId: "acme"}) { examined changed costBeforeUsd costAfterUsd } }'
 UNPRICED = '{ unpricedModels(filter: {workspaceId: "acme"}) { provider model calls firstSeen lastSeen } }'
 TOTALS = '{ usageAnalytics(filter: {workspaceId: "acme"}) { totals { costUsd unpricedCalls } } }'

@@ -11,8 +11,8 @@ from dependency_injector import providers
 from modules.usage.retention import service as retention_module
 from modules.usage.retention.service import UsageRetention
 from service.config import Settings, positive_days
+from tests.documents import TRACK_BATCH
 
-TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
 DAY0 = datetime(2026, 3, 1, tzinfo=UTC)
 COUNT = '{ usageEvents(filter: {workspaceId: "acme"}, first: 500) { edges { node { occurredAt } } } }'
 

@@ -21,6 +21,7 @@ from modules.usage.analytics.series import SeriesReader, TimeInterval, boundarie
 from modules.usage.analytics.sources import DAILY, EVENTS, HOURLY, USER_DAILY, Source, source_for
 from modules.usage.records import TagCondition, UsageFilterSpec, UsageStatus
 from modules.usage.rollups.writer import rebuild
+from tests.documents import TRACK_BATCH
 
 CHEAP = MetricNeeds(duration_percentiles=False, ttft_percentiles=False, distinct_users=False)
 DAY0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -34,7 +35,6 @@ DIMENSIONS = {
     USER_DAILY: [UsageDimension.USER],
 }
 WITH_USERS = MetricNeeds(duration_percentiles=False, ttft_percentiles=False, distinct_users=True)
-TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
 
 
 def random_event(rng: random.Random) -> dict:

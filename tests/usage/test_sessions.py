@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
+from tests.documents import TRACK_BATCH
 from tests.usage import dataset
 from tests.usage.dataset import Event
-from tests.usage.test_usage_analytics import TRACK_BATCH
 
 PAGE = """query($after: String) { sessions(filter: {workspaceId: "acme"}, first: 4, after: $after) {
   edges { node { id status calls errorCount promptTokens totalTokens costUsd userIds firstEventAt lastEventAt

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
+from tests.documents import TRACK_BATCH
+
 SERIES = """query($filter: UsageFilter!, $interval: TimeInterval!, $tz: String!, $groupBy: [UsageDimension!]) {
   usageTimeSeries(filter: $filter, interval: $interval, timeZone: $tz, groupBy: $groupBy) {
     interval timeZone

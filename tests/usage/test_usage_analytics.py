@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.documents import TRACK_BATCH
 from tests.usage import dataset
 from tests.usage.dataset import DAY_ONE, DAY_TWO, Event
 
@@ -21,7 +22,6 @@ ANALYTICS = f"""query($filter: UsageFilter!) {{ usageAnalytics(filter: $filter) 
   byModel {{ key metrics {{ {METRICS} }} }}
   byTaskType {{ key metrics {{ {METRICS} }} }}
 }} }}"""
-TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
 
 
 def assert_metrics(answer: dict[str, Any], expected: dict[str, Any]) -> None:

@@ -6,12 +6,13 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 
+from tests.documents import TRACK_BATCH
+
 PAGE = """query($filter: UsageFilter!, $first: Int!, $after: String) {
   usageEvents(filter: $filter, first: $first, after: $after) {
     edges { cursor node { id requestId occurredAt } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   } }"""
-TRACK_BATCH = "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) { insertedCount } }"
 START = datetime(2025, 6, 1, tzinfo=UTC)
 
 
