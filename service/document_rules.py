@@ -159,6 +159,7 @@ def coded(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
     """`rule` whose errors carry `code`: graphql-core's errors are told apart by the rule that found them,
     never by their wording."""
 
+    # mypy takes no base class known only at run time (a variable): the subclass is typed through the return.
     class Coded(rule):  # type: ignore[misc, valid-type]
         def report_error(self, error: GraphQLError) -> None:
             error.extensions = {**(error.extensions or {}), "code": code}

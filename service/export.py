@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
@@ -113,5 +114,5 @@ def export_endpoint(container: ApplicationContainer) -> Callable[[Request], Awai
     return export_usage
 
 
-def without_code(extensions: dict[str, object]) -> dict[str, object]:
+def without_code(extensions: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in extensions.items() if key != "code"}

@@ -40,7 +40,7 @@ class ExportResponse(StreamingResponse):
     ) -> None:
         """`deadline`: when the export must be over, in the event loop's time; `on_close` runs once it is."""
         super().__init__(body, media_type=media_type, headers=headers)
-        self.body = body
+        self.chunks = body  # not `body`: Response.body is the bytes of a plain response
         self.deadline = deadline
         self.stall_s = stall_s
         self.on_close = on_close
@@ -48,14 +48,14 @@ class ExportResponse(StreamingResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         gone = asyncio.Event()
         watching = asyncio.create_task(watch_for_disconnect(receive, gone))
-        pieces = coalesced(self.body, SEND_CHARS)
+        pieces = coalesced(self.chunks, SEND_CHARS)
         try:
             await self.stream(pieces, send, gone, head=scope.get("method") == "HEAD")
         finally:
             watching.cancel()
             try:
                 await pieces.aclose()
-                await self.body.aclose()  # the cursor and the transaction closed, the connection back in the pool
+                await self.chunks.aclose()  # the cursor and the transaction closed, the connection back in the pool
             except Exception as error:  # a connection PostgreSQL already ended (idle_in_transaction): dropped
                 log.warning("closing a cut export failed: %r", error)
             finally:

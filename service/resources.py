@@ -21,6 +21,7 @@ async def start_resources(container: ApplicationContainer) -> None:
     await provide(container.init_resources())
     for resource in resources_of(container):
         resource.override(providers.Object(await provide(resource())))
+    provider: providers.Provider[Any]
     for provider in container.traverse():
         provider.reset_async_mode()  # detected again on the next call: now synchronous
 

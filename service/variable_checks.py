@@ -8,7 +8,7 @@ batch refused for one bad event did not say which event: a client could only dro
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -53,7 +53,7 @@ def variable_error(
         found_type = type_from_ast(schema, definition.type)
         if found_type is None or not is_input_type(found_type):
             continue  # graphql-core's validation has refused the document already
-        declared = cast(GraphQLInputType, found_type)
+        declared = found_type
         value = given.get(name, Undefined)
         if value is Undefined:
             if isinstance(declared, GraphQLNonNull) and definition.default_value is None:
@@ -136,7 +136,7 @@ def value_at(value: Any, path: list[str | int]) -> Any:
 
 
 def type_at(declared: GraphQLInputType, path: list[str | int]) -> GraphQLInputType | None:
-    current: Any = declared
+    current: GraphQLInputType = declared
     for part in path:
         while isinstance(current, GraphQLNonNull):
             current = current.of_type

@@ -9,7 +9,9 @@ import strawberry
 from modules.access.repository import ApiKey as ApiKeyData
 from modules.core.principal import Scope
 
-ScopeType = strawberry.enum(
+# strawberry.enum marks the class in place: fields annotate with the class itself, in types decorated after
+# this (strawberry resolves a field's type when its class is decorated).
+strawberry.enum(
     Scope, name="Scope", description="INGEST: track usage. READ: queries. ADMIN: everything, keys and prices."
 )
 
@@ -20,7 +22,7 @@ class ApiKeyType:
     workspace_id: strawberry.ID | None = strawberry.field(description="Null: an instance-wide key.")
     name: str
     prefix: str
-    scopes: list[ScopeType]
+    scopes: list[Scope]
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -50,7 +52,7 @@ class CreateApiKeyPayload:
 @strawberry.input(description="A new key: of one workspace, or (workspaceId null) instance-wide.")
 class CreateApiKeyInput:
     name: str
-    scopes: list[ScopeType]
+    scopes: list[Scope]
     workspace_id: strawberry.ID | None = None
     rate_limit_per_second: float | None = strawberry.field(
         default=None, description="Requests per second (per server process, burst x2). Default: the server's."

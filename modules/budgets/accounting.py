@@ -90,7 +90,7 @@ class BudgetAccounting:
         ends: dict[tuple[UUID, datetime], datetime],
     ) -> None:
         """The webhook outbox rows and the notification, committed (or not) with the events."""
-        deliveries = []
+        deliveries: list[dict[str, Any]] = []
         for alert in alerts:
             budget = budgets[alert.budget_id]
             body = alert_body(budget, alert, ends[(budget.id, alert.period_start)])

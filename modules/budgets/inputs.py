@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
-from modules.budgets.types import BudgetPeriodType, BudgetScopeType
+from modules.budgets.types import BudgetPeriod, BudgetScope  # from types: registered as GraphQL enums there
 from modules.budgets.validation import BudgetDraft
 
 
@@ -17,10 +17,10 @@ class CreateBudgetInput:
     workspace_id: strawberry.ID = strawberry.field(description="The workspace's id or slug.")
     name: str
     limit_usd: Decimal
-    scope: BudgetScopeType | None = None  # type: ignore[valid-type]
+    scope: BudgetScope | None = None
     scope_value: str | None = None
     scope_tag_key: str | None = None
-    period: BudgetPeriodType | None = None  # type: ignore[valid-type]
+    period: BudgetPeriod | None = None
     time_zone: str | None = strawberry.field(default=None, description="IANA name, e.g. Europe/Paris.")
     thresholds: list[int] | None = strawberry.field(default=None, description="Percent of the limit.")
     webhook_urls: list[str] | None = None
@@ -34,10 +34,10 @@ class CreateBudgetInput:
 class UpdateBudgetInput:
     name: str | None = None
     limit_usd: Decimal | None = None
-    scope: BudgetScopeType | None = None  # type: ignore[valid-type]
+    scope: BudgetScope | None = None
     scope_value: str | None = None
     scope_tag_key: str | None = None
-    period: BudgetPeriodType | None = None  # type: ignore[valid-type]
+    period: BudgetPeriod | None = None
     time_zone: str | None = None
     thresholds: list[int] | None = None
     webhook_urls: list[str] | None = None

@@ -188,7 +188,8 @@ class BudgetRepository:
         if counted is None:
             return (await session.execute(ADD_SPEND_SQL, {**key, "delta": delta})).scalar_one_or_none()
         parameters = {**key, "workspace_id": budget.workspace_id, "spent": counted, "delta": delta}
-        return (await session.execute(FIRST_SPEND_SQL, parameters)).scalar_one()
+        spent: Decimal = (await session.execute(FIRST_SPEND_SQL, parameters)).scalar_one()
+        return spent
 
     async def insert_alerts(self, session: AsyncSession, alerts: Sequence[dict[str, Any]]) -> list[BudgetAlert]:
         """Records alerts; one already recorded for the same (budget, period, threshold) is not repeated."""

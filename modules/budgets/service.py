@@ -5,6 +5,7 @@ expensive call."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ class BudgetService:
         budget = await self._get(principal, budget_id, Scope.READ)
         return (await self.spend_of([budget]))[0]
 
+    # In the class body `list` is this method from here on: the annotations below say builtins.list.
     async def list(self, principal: Principal, *, workspace_ref: str) -> list[BudgetSpend]:
         workspace = await self.workspaces.authorize(principal, workspace_ref, Scope.READ, field="workspaceId")
         async with self.database.session_factory() as session:
@@ -172,7 +174,7 @@ class BudgetService:
         spends = await self.spend_of(matching)
         return BudgetCheck(matching=sorted(spends, key=lambda s: (s.remaining_usd, s.budget.name)))
 
-    async def spend_of(self, budgets: Sequence[Budget], at: datetime | None = None) -> list[BudgetSpend]:
+    async def spend_of(self, budgets: Sequence[Budget], at: datetime | None = None) -> builtins.list[BudgetSpend]:
         """Each budget's spend in the period holding `at` (now): the counted spend, or for a period no
         stored event has touched yet, the events table's sum (events from before the budget count too)."""
         at = at or datetime.now(UTC)
@@ -188,13 +190,13 @@ class BudgetService:
                 spends.append(BudgetSpend(budget=budget, period_start=start, period_end=end, spent_usd=spent, at=at))
         return spends
 
-    async def alerts_of(self, budget_ids: Sequence[UUID]) -> list[list[BudgetAlert]]:
+    async def alerts_of(self, budget_ids: Sequence[UUID]) -> builtins.list[builtins.list[BudgetAlert]]:
         """For a DataLoader: the alerts of each budget, newest first (callers were authorized for them)."""
         async with self.database.session_factory() as session:
             alerts = await self.repository.alerts(session, budget_ids)
         return [[a for a in alerts if a.budget_id == budget_id] for budget_id in budget_ids]
 
-    async def alerts_by_id(self, ids: Collection[int]) -> list[BudgetAlert]:
+    async def alerts_by_id(self, ids: Collection[int]) -> builtins.list[BudgetAlert]:
         async with self.database.session_factory() as session:
             return await self.repository.alerts_by_id(session, ids)
 
@@ -208,7 +210,7 @@ class BudgetService:
                     if alert.workspace_id == workspace.id:
                         yield alert
 
-    async def deliveries(self, principal: Principal, budget_id: str) -> list[DeliveryLog]:
+    async def deliveries(self, principal: Principal, budget_id: str) -> builtins.list[DeliveryLog]:
         budget = await self._get(principal, budget_id, Scope.READ)
         async with self.database.session_factory() as session:
             deliveries = await self.repository.deliveries(session, budget.id)
@@ -229,7 +231,7 @@ class BudgetService:
         principal.require(scope, budget.workspace_id)
         return budget
 
-    async def _url_problems(self, urls: Sequence[str] | None) -> list[Problem]:
+    async def _url_problems(self, urls: Sequence[str] | None) -> builtins.list[Problem]:
         """The address check of the given webhook URLs (DNS included), each problem naming its URL's index;
         none is resolved when there are more than a budget may have (that problem is reported alone)."""
         if not urls or len(urls) > MAX_WEBHOOKS:

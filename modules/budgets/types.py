@@ -10,28 +10,25 @@ from uuid import UUID
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from modules.budgets.records import (
-    BudgetAlert,
-    BudgetPeriod,
-    BudgetScope,
-    BudgetSpend,
-    DeliveryStatus,
-    WebhookAttempt,
-)
+from modules.budgets.records import BudgetAlert, BudgetSpend, DeliveryStatus, WebhookAttempt
+from modules.budgets.records import BudgetPeriod as BudgetPeriod  # re-exported (inputs) once registered, below
+from modules.budgets.records import BudgetScope as BudgetScope  # re-exported (inputs) once registered, below
 from modules.budgets.service import BudgetCheck, BudgetService, DeliveryLog
 from modules.budgets.targets import shown_host
 from modules.core.principal import Principal, Scope
 
-BudgetScopeType = strawberry.enum(
+# strawberry.enum marks the class in place: fields annotate with the class itself, in types decorated after
+# this (strawberry resolves a field's type when its class is decorated).
+strawberry.enum(
     BudgetScope,
     name="BudgetScope",
     description="What a budget counts: the whole workspace, or the events of one user, provider, provider "
     "instance, model, task type or tag value. Every budget whose scope matches an event counts it.",
 )
-BudgetPeriodType = strawberry.enum(
+strawberry.enum(
     BudgetPeriod, name="BudgetPeriod", description="Calendar periods in the budget's time zone (weeks from Monday)."
 )
-DeliveryStatusType = strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus")
+strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus")
 
 
 class BudgetsContext(Protocol):
@@ -78,10 +75,10 @@ class BudgetType:
     id: strawberry.ID
     workspace_id: strawberry.ID
     name: str
-    scope: BudgetScopeType  # type: ignore[valid-type]
+    scope: BudgetScope
     scope_value: str | None = strawberry.field(description="The user, provider, model… counted; null for WORKSPACE.")
     scope_tag_key: str | None = strawberry.field(description="For TAG: the tag whose value must be scopeValue.")
-    period: BudgetPeriodType  # type: ignore[valid-type]
+    period: BudgetPeriod
     time_zone: str
     limit_usd: Decimal
     thresholds: list[int] = strawberry.field(description="Alert thresholds, percent of the limit.")
@@ -219,7 +216,7 @@ class WebhookAttemptType:
 class WebhookDeliveryType:
     id: strawberry.ID
     alert_id: strawberry.ID
-    status: DeliveryStatusType  # type: ignore[valid-type]
+    status: DeliveryStatus
     attempt_count: int
     next_attempt_at: datetime | None = strawberry.field(description="Null once delivered or given up.")
     created_at: datetime

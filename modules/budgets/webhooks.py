@@ -60,4 +60,5 @@ def alert_body(budget: Budget, alert: BudgetAlert, period_end: datetime) -> str:
 
 def retry_delay(attempts: int, base: timedelta) -> timedelta:
     """After the n-th failed attempt: base * 2^(n-1), at most an hour."""
-    return min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    factor: int = 2 ** max(attempts - 1, 0)  # int ** int is typed Any (a negative power gives a float)
+    return min(base * factor, MAX_BACKOFF)

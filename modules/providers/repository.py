@@ -110,24 +110,28 @@ class ProviderRepository:
             "cached_input_per_million": cached_input_per_million,
             "cache_write_per_million": cache_write_per_million,
         }
-        statement = insert(ModelPriceRow).values(
-            workspace_id=workspace_id,
-            provider=provider,
-            model=model,
-            provider_instance_id=provider_instance_id,
-            effective_from=effective_from,
-            **rates,
+        statement = (
+            insert(ModelPriceRow)
+            .values(
+                workspace_id=workspace_id,
+                provider=provider,
+                model=model,
+                provider_instance_id=provider_instance_id,
+                effective_from=effective_from,
+                **rates,
+            )
+            .on_conflict_do_update(
+                index_elements=[
+                    ModelPriceRow.workspace_id,
+                    ModelPriceRow.provider,
+                    ModelPriceRow.model,
+                    ModelPriceRow.provider_instance_id,
+                    ModelPriceRow.effective_from,
+                ],
+                set_=rates,
+            )
+            .returning(ModelPriceRow)
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=[
-                ModelPriceRow.workspace_id,
-                ModelPriceRow.provider,
-                ModelPriceRow.model,
-                ModelPriceRow.provider_instance_id,
-                ModelPriceRow.effective_from,
-            ],
-            set_=rates,
-        ).returning(ModelPriceRow)
         return model_price_from_row((await session.execute(statement)).scalar_one())
 
     async def prices(

@@ -8,11 +8,14 @@ from decimal import Decimal
 import strawberry
 
 from modules.providers.catalogue import CatalogueModel, CatalogueProvider
-from modules.providers.pricing import CostSource, PriceQuote
+from modules.providers.pricing import CostSource as CostSource  # re-exported once registered, below
 from modules.providers.pricing import ModelPrice as ModelPriceData
+from modules.providers.pricing import PriceQuote
 from modules.providers.repository import ProviderInstance as ProviderInstanceData
 
-CostSourceType = strawberry.enum(CostSource, name="CostSource", description="Where an event's cost came from.")
+# strawberry.enum marks the class in place: fields annotate with the class itself, in types decorated after
+# this (strawberry resolves a field's type when its class is decorated).
+strawberry.enum(CostSource, name="CostSource", description="Where an event's cost came from.")
 
 
 @strawberry.type(name="ProviderInstance", description='A named deployment of a provider, e.g. openai "prod-eu".')
@@ -134,7 +137,7 @@ class CatalogueModelType:
 class ModelPriceQuoteType:
     provider: str
     model: str
-    source: CostSourceType
+    source: CostSource
     input_per_million: Decimal | None
     cached_input_per_million: Decimal | None
     cache_write_per_million: Decimal | None

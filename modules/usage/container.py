@@ -3,6 +3,8 @@ UsageService (ingestion, re-costing) and UsageAnalyticsService (reads)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from dependency_injector import containers, providers
 
 from modules.core.database import Database
@@ -12,7 +14,7 @@ from modules.usage.analytics.aggregates import UsageAggregates
 from modules.usage.analytics.grouping import GroupedUsageReader
 from modules.usage.analytics.series import SeriesReader
 from modules.usage.analytics.service import UsageAnalyticsService
-from modules.usage.ingest.service import UsageService
+from modules.usage.ingest.service import StoredEventsHook, UsageService
 from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS
 from modules.usage.live.service import UsageLive, UsagePublisher
 from modules.usage.repository import UsageRepository
@@ -32,10 +34,12 @@ class UsageContainer(containers.DeclarativeContainer):
     users = providers.Dependency(instance_of=UserService)
     llm_providers = providers.Dependency(instance_of=ProviderService)
     max_event_age_days = providers.Dependency(instance_of=int, default=DEFAULT_MAX_EVENT_AGE_DAYS)
-    retention_days = providers.Dependency(default=None)  # int days, or None: events are kept
-    on_tracked = providers.Dependency(default=None)  # an observer of tracked events (metrics)
+    retention_days: providers.Dependency[int | None] = providers.Dependency(default=None)  # None: events are kept
+    # an observer of tracked events (metrics)
+    on_tracked: providers.Dependency[Callable[..., None] | None] = providers.Dependency(default=None)
     notifications = providers.Dependency(instance_of=Notifications)
-    stored_hooks = providers.Dependency(default=())  # run in the insert transaction (budgets)
+    # run in the insert transaction (budgets)
+    stored_hooks: providers.Dependency[Sequence[StoredEventsHook]] = providers.Dependency(default=())
     publisher = providers.Singleton(UsagePublisher)
     rollups = providers.Singleton(RollupWriter)
     repository = providers.Singleton(UsageRepository)

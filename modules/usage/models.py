@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    FromClause,
     Identity,
     Index,
     Integer,
@@ -99,6 +100,10 @@ class SessionRow(Base):
 
 class RollupSums:
     """The sums every rollup row holds: counts, tokens, cost, and the sums and counts behind each average."""
+
+    if TYPE_CHECKING:  # each rollup is (RollupSums, Base), mapped: these are DeclarativeBase's declarations
+        __tablename__: str
+        __table__: ClassVar[FromClause]
 
     calls: Mapped[int] = mapped_column(BigInteger)
     success_count: Mapped[int] = mapped_column(BigInteger)

@@ -13,15 +13,20 @@ import strawberry
 from strawberry.scalars import JSON
 
 from modules.core.scalars import BigInt
-from modules.providers import CostSourceType
+from modules.providers import CostSource
 from modules.usage import records
 from modules.usage.records import UsageStatus
 
+# strawberry.enum marks the class in place: fields annotate with the class itself, in types decorated after
+# this (strawberry resolves a field's type when its class is decorated).
+strawberry.enum(UsageStatus, name="UsageStatus")
 
-def plain_fields(record: Any) -> dict[str, Any]:
+
+def plain_fields(record: object) -> dict[str, Any]:
     """A dataclass's fields by name, values as they are (asdict deep-copies every value: the slowest part of
     answering a series of thousands of groups)."""
-    return {name: getattr(record, name) for name in dataclass_fields(type(record))}
+    record_type: type = type(record)  # as plain `type`: mypy sees no type[X] as Hashable (python/mypy#11470)
+    return {name: getattr(record, name) for name in dataclass_fields(record_type)}
 
 
 @cache
@@ -51,11 +56,11 @@ class UsageEventType:
     input_cost_usd: Decimal | None
     output_cost_usd: Decimal | None
     cost_usd: Decimal | None = strawberry.field(description="Null when the model is unknown (UNKNOWN_MODEL).")
-    cost_source: CostSourceType
+    cost_source: CostSource
     duration_ms: int | None
     time_to_first_token_ms: int | None
     tokens_per_second: float | None = strawberry.field(description="completionTokens / duration, in seconds.")
-    status: UsageStatusType
+    status: UsageStatus
     error_type: str | None
     error_message: str | None
     retry_count: int
@@ -107,6 +112,3 @@ class UsageMetricsType:
     @classmethod
     def from_model(cls, metrics: records.UsageMetrics) -> UsageMetricsType:
         return cls(**plain_fields(metrics), error_rate=metrics.error_rate, avg_cost_per_call=metrics.avg_cost_per_call)
-
-
-UsageStatusType = strawberry.enum(UsageStatus, name="UsageStatus")

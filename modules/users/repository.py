@@ -61,13 +61,15 @@ class UserRepository:
         display_name: str | None,
         email: str | None,
     ) -> User:
-        statement = insert(UserRow).values(
-            workspace_id=workspace_id, external_id=external_id, display_name=display_name, email=email
+        statement = (
+            insert(UserRow)
+            .values(workspace_id=workspace_id, external_id=external_id, display_name=display_name, email=email)
+            .on_conflict_do_update(
+                index_elements=[UserRow.workspace_id, UserRow.external_id],
+                set_={"display_name": display_name, "email": email, "updated_at": func.now()},
+            )
+            .returning(UserRow)
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=[UserRow.workspace_id, UserRow.external_id],
-            set_={"display_name": display_name, "email": email, "updated_at": func.now()},
-        ).returning(UserRow)
         return User.from_row((await session.execute(statement)).scalar_one())
 
     async def page(self, session: AsyncSession, *, workspace_id: UUID, after: str | None, limit: int) -> list[User]:

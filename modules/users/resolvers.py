@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import strawberry
 
 from modules.core.pagination import PageInfo
-from modules.core.principal import Principal
-from modules.users.service import UserService
-from modules.users.types import UpsertUserInput, UserConnection, UserEdge, UserType
-
-
-class UsersContext(Protocol):
-    principal: Principal
-    users: UserService
+from modules.users.types import UpsertUserInput, UserConnection, UserEdge, UsersContext, UserType
 
 
 @strawberry.type

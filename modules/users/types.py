@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 import strawberry
 
 from modules.core.pagination import PageInfo
+from modules.core.principal import Principal
 from modules.users.repository import User as UserData
+from modules.users.service import UserService
+
+
+class UsersContext(Protocol):
+    principal: Principal
+    users: UserService
 
 
 @strawberry.type(name="User", description="An end user of the caller, named by the caller's own id.")
@@ -44,7 +52,7 @@ class UserConnection:
     workspace_ref: strawberry.Private[str]
 
     @strawberry.field(description="How many users the workspace has (one extra query; ask only if shown).")
-    async def total_count(self, info: strawberry.Info) -> int:
+    async def total_count(self, info: strawberry.Info[UsersContext]) -> int:
         ctx = info.context
         return await ctx.users.count(ctx.principal, workspace_ref=self.workspace_ref)
 

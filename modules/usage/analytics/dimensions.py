@@ -66,6 +66,7 @@ class GroupBy:
 
     def expression(self, dimension: UsageDimension, table: Any = Event) -> ColumnElement[Any]:
         if dimension is UsageDimension.TAG:
-            return Event.tags[self.tag_key].astext
+            tag: ColumnElement[str] = Event.tags[self.tag_key].astext
+            return tag
         column = getattr(table, DIMENSION_COLUMNS[dimension])
         return cast(column, Text) if dimension is UsageDimension.PROVIDER_INSTANCE else column

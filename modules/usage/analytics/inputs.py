@@ -5,13 +5,10 @@ from __future__ import annotations
 import strawberry
 
 from modules.usage.analytics.metrics import SortMetric
-from modules.usage.analytics.types import (
-    SortDirection,
-    UsageMetricType,
-)
+from modules.usage.analytics.types import SortDirection
 
 
 @strawberry.input(description="Order groups by a metric. Default: COST_USD, DESC (ties: CALLS, then the values).")
 class UsageOrder:
-    by: UsageMetricType = SortMetric.COST_USD
+    by: SortMetric = SortMetric.COST_USD
     direction: SortDirection = SortDirection.DESC

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Float, cast, func, literal, null, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Float, Subquery, cast, func, literal, null, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from modules.usage.models import UsageEventRow as Event
@@ -56,8 +56,8 @@ def pruned(columns: list[ColumnElement[Any]], needs: MetricNeeds) -> list[Column
     """`columns` (labelled metric expressions), with the optional sums not needed replaced by a constant."""
     return [
         column
-        if column.name not in OPTIONAL_SUMS or column.name in needs.sums  # type: ignore[attr-defined]
-        else (cast(null(), Float) if column.name in AVERAGES else literal(0, BigInteger)).label(column.name)  # type: ignore[attr-defined]
+        if column.name not in OPTIONAL_SUMS or column.name in needs.sums
+        else (cast(null(), Float) if column.name in AVERAGES else literal(0, BigInteger)).label(column.name)
         for column in columns
     ]
 
@@ -182,7 +182,7 @@ def combined(*needs: MetricNeeds) -> MetricNeeds:
     )
 
 
-def order_expression(metric: SortMetric, grouped: Any) -> ColumnElement[Any]:
+def order_expression(metric: SortMetric, grouped: Subquery) -> ColumnElement[Any]:
     """The ordering value of a metric over the columns of a grouped subquery."""
     c = grouped.c
     return {

@@ -9,19 +9,19 @@ import strawberry
 
 from modules.core.pagination import PageInfo
 from modules.core.principal import Principal
+from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.inputs import UsageOrder
 from modules.usage.analytics.metrics import SortMetric
 from modules.usage.analytics.selection import child_fields, metric_needs
+from modules.usage.analytics.series import TimeInterval
 from modules.usage.analytics.service import UsageAnalyticsService, event_cursor
 from modules.usage.analytics.types import (
     GroupedUsageType,
     SortDirection,
-    TimeIntervalType,
     UnpricedModelType,
     UsageAnalyticsType,
     UsageBucketType,
     UsageComparison,
-    UsageDimensionType,
     UsageEventConnection,
     UsageEventEdge,
     UsageTimeSeriesType,
@@ -32,7 +32,9 @@ from modules.usage.filter.inputs import UsageFilter
 from modules.usage.records import UsageFilterDraft
 from modules.usage.types import UsageEventType
 
-ExportFormatType = strawberry.enum(ExportFormat, name="ExportFormat")
+# strawberry.enum marks the class in place: fields annotate with the class itself, in types decorated after
+# this (strawberry resolves a field's type when its class is decorated).
+strawberry.enum(ExportFormat, name="ExportFormat")
 
 
 class AnalyticsContext(Protocol):
@@ -86,7 +88,7 @@ class UsageQuery:
         self,
         info: strawberry.Info[AnalyticsContext],
         filter: UsageFilter,
-        group_by: list[UsageDimensionType],
+        group_by: list[UsageDimension],
         order_by: UsageOrder | None = None,
         limit: int = 100,
         tag_key: str | None = None,
@@ -114,9 +116,9 @@ class UsageQuery:
         self,
         info: strawberry.Info[AnalyticsContext],
         filter: UsageFilter,
-        interval: TimeIntervalType,
+        interval: TimeInterval,
         time_zone: str = "UTC",
-        group_by: list[UsageDimensionType] | None = None,
+        group_by: list[UsageDimension] | None = None,
         tag_key: str | None = None,
     ) -> UsageTimeSeriesType:
         ctx = info.context
@@ -179,7 +181,7 @@ class UsageQuery:
         "else a path on this service (never built from the request's Host header)."
     )
     async def export_url(
-        self, info: strawberry.Info[AnalyticsContext], filter: UsageFilter, format: ExportFormatType = ExportFormat.CSV
+        self, info: strawberry.Info[AnalyticsContext], filter: UsageFilter, format: ExportFormat = ExportFormat.CSV
     ) -> str:
         ctx = info.context
         given = filter.to_model()

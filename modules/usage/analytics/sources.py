@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, DateTime, Float, Numeric, cast, func, literal, null
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Float,
+    Numeric,
+    SQLColumnExpression,
+    cast,
+    func,
+    literal,
+    null,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from modules.usage.analytics.dimensions import DIMENSION_COLUMNS, UsageDimension
@@ -66,12 +77,13 @@ class Source:
             found.append(column < self._bucket_of(spec.end))
         return found
 
-    def time(self) -> ColumnElement[Any]:
+    def time(self) -> SQLColumnExpression[datetime]:
         """The moment a row stands for: the event's, or the start (UTC) of its rollup bucket."""
         if not self.rollup:
             return Event.occurred_at
         if self.bucket == "hour":
-            return self.table.hour
+            hour: SQLColumnExpression[datetime] = self.table.hour
+            return hour
         return cast(func.timezone("UTC", cast(self.table.day, DateTime)), DateTime(timezone=True))
 
     def metrics(self, needs: MetricNeeds = ALL_METRICS) -> list[ColumnElement[Any]]:

@@ -120,10 +120,10 @@ class UnpricedModelType:
         return cls(**plain_fields(unpriced))
 
 
-UsageDimensionType = strawberry.enum(UsageDimension, name="UsageDimension")
-
-
-UsageMetricType = strawberry.enum(SortMetric, name="UsageMetric", description="A metric to order groups by.")
+# strawberry.enum marks the class in place: fields annotate with the class itself, in types decorated after
+# this (strawberry resolves a field's type when its class is decorated).
+strawberry.enum(UsageDimension, name="UsageDimension")
+strawberry.enum(SortMetric, name="UsageMetric", description="A metric to order groups by.")
 
 
 @strawberry.enum
@@ -134,7 +134,7 @@ class SortDirection(Enum):
 
 @strawberry.type(name="DimensionValue")
 class DimensionValueType:
-    dimension: UsageDimensionType
+    dimension: UsageDimension
     value: str | None = strawberry.field(description="Null for events without one (no task type, no user…).")
 
 
@@ -146,7 +146,7 @@ class UsageDimensionGroupType:
     workspace_id: strawberry.Private[UUID]
 
     @strawberry.field(description="The value of one dimension (null if not grouped by it, or none).")
-    def value(self, dimension: UsageDimensionType) -> str | None:
+    def value(self, dimension: UsageDimension) -> str | None:
         return next((d.value for d in self.dimensions if d.dimension == dimension), None)
 
     @strawberry.field(description="With the USER dimension: the end user's name and email (batched, no N+1).")
@@ -185,7 +185,7 @@ class GroupedUsageType:
         )
 
 
-TimeIntervalType = strawberry.enum(TimeInterval, name="TimeInterval")
+strawberry.enum(TimeInterval, name="TimeInterval")  # in place, as UsageDimension above
 
 
 @strawberry.type(name="UsageBucket", description="One time bucket: [start, end) in the caller's time zone.")
@@ -209,6 +209,6 @@ class UsageBucketType:
 
 @strawberry.type(name="UsageTimeSeries")
 class UsageTimeSeriesType:
-    interval: TimeIntervalType
+    interval: TimeInterval
     time_zone: str
     buckets: list[UsageBucketType]

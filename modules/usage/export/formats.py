@@ -213,7 +213,7 @@ def filter_from_query(params: Mapping[str, str], lists: Mapping[str, list[str]])
     problems += [
         Problem(name, reason)
         for name in sorted(set(lists) - unknown)
-        for reason in {text_problem(value) for value in lists[name]} - {None}
+        for reason in {r for r in map(text_problem, lists[name]) if r is not None}
     ]
     values: dict[str, Any] = {}
     for name, attribute in SINGLE.items():

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 
 from modules.core.database import Database
 
@@ -65,7 +66,9 @@ class UsageRetention:
         parameters = {"workspace_id": workspace_id, "horizon": horizon, "chunk": CHUNK}
         while True:
             async with self.database.session_factory.begin() as session:
-                count: int = (await session.execute(DELETE_CHUNK_SQL, parameters)).rowcount  # type: ignore[attr-defined]
+                # execute() is typed as returning a Result; a DELETE's is a CursorResult, which has the rowcount.
+                result = cast(CursorResult[Any], await session.execute(DELETE_CHUNK_SQL, parameters))
+                count = result.rowcount
             deleted += count
             if count < CHUNK:
                 return deleted
@@ -75,8 +78,8 @@ class UsageRetention:
         while True:
             try:
                 deleted = await self.prune()
-                if deleted:
-                    log.info("retention: deleted %d events older than %s days", deleted, self.retention.days)  # type: ignore[union-attr]
+                if deleted and self.retention is not None:  # deleted implies a retention
+                    log.info("retention: deleted %d events older than %s days", deleted, self.retention.days)
             except Exception:
                 log.exception("retention pass failed; retrying in an hour")
             await asyncio.sleep(INTERVAL_S)

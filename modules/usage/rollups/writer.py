@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.usage.models import DailyUsageRow, DailyUserUsageRow, HourlyUsageRow, RollupSums
@@ -50,12 +50,14 @@ class RollupStatements:
 
     @property
     def name(self) -> str:
-        return str(self.table.__tablename__)  # type: ignore[attr-defined]
+        return self.table.__tablename__
 
     @property
     def key(self) -> list[str]:
         """The unique key's columns: workspace, bucket, then the event columns kept."""
-        (index,) = [i for i in self.table.__table__.indexes if i.unique]  # type: ignore[attr-defined]
+        table = self.table.__table__
+        assert isinstance(table, Table)  # declared as a FromClause; a declarative table maps to a Table
+        (index,) = [i for i in table.indexes if i.unique]
         return [column.name for column in index.columns]
 
     def adding(self, events_where: str, sign: str = ":sign") -> str:
