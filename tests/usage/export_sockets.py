@@ -110,18 +110,25 @@ async def export_transactions(engine: AsyncEngine) -> dict[int, datetime]:
         return {pid: changed for pid, changed in rows.all()}
 
 
-async def other_transactions(engine: AsyncEngine) -> int:
-    """Connections of the main pools (not exports', not this one) in a transaction."""
-    async with engine.connect() as connection:
-        return (
-            await connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND application_name <> :name AND xact_start IS NOT NULL AND pid <> pg_backend_pid()"
-                ),
-                {"name": EXPORT_APPLICATION_NAME},
-            )
-        ).scalar_one()
+async def other_transactions(engine: AsyncEngine, settle_s: float = 5) -> int:
+    """Connections of the main pools (not exports', not this one) in a transaction, once the requests just
+    answered have settled: on a loaded machine a request's transaction may still be closing after its answer
+    was read, while a stalled export would hold one for good."""
+    deadline = time.monotonic() + settle_s
+    while True:
+        async with engine.connect() as connection:
+            count: int = (
+                await connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND application_name <> :name AND xact_start IS NOT NULL AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": EXPORT_APPLICATION_NAME},
+                )
+            ).scalar_one()
+        if count == 0 or time.monotonic() > deadline:
+            return count
+        await asyncio.sleep(0.1)
 
 
 async def export_backends(engine: AsyncEngine) -> dict[int, str]:
