@@ -18,10 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Send
-from starlette.types import Scope as AsgiScope
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
@@ -33,8 +30,10 @@ from service.container import ApplicationContainer
 from service.context import Context, authenticate, build_context, provide
 from service.export import export_endpoint
 from service.graphql import build_schema
-from service.http_errors import error_body, error_response
+from service.graphql_http import GraphQLOverHTTP
+from service.http_errors import error_body
 from service.limits import MAX_ANSWER_BYTES, MAX_OPERATIONS_PER_SOCKET, WEBSOCKET_INIT_TIMEOUT_S, BodySizeLimit
+from service.media_types import ErrorMediaTypes
 from service.migrations import current_revision, head_revision
 from service.observability import RequestIdMiddleware
 from service.resources import start_resources, stop_resources
@@ -43,8 +42,8 @@ from service.websocket import AuthorizingTransportWSHandler
 GRAPHIQL_DIR = Path(__file__).parent / "static" / "graphiql"
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
-    """strawberry's ASGI view with our context, JSON errors for requests that are not GraphQL, per-operation
+class GraphQLEndpoint(GraphQLOverHTTP):
+    """The GraphQL-over-HTTP view (service/graphql_http.py) with our context, answers capped in size, per-operation
     authorisation over WebSocket (graphql-transport-ws only) and a GraphiQL page whose assets this service serves."""
 
     graphql_transport_ws_handler_class = AuthorizingTransportWSHandler
@@ -61,28 +60,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
         self.container = container
 
-    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        """strawberry answers a request it cannot take as GraphQL with plain text: here, a GraphQL error."""
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        try:
-            response = await self.run(Request(scope=scope, receive=receive))
-        except HTTPException as error:
-            response = error_response(
-                request_refusal(error.reason),
-                HTTP_EXCEPTION_CODES.get(error.status_code, "BAD_REQUEST"),
-                status=error.status_code,
-            )
-        await response(scope, receive, send)
-
-    def encode_json(self, data: object) -> str | bytes:
+    def encode_answer(self, data: object) -> tuple[str, bool]:
         """An answer past MAX_ANSWER_BYTES (the size estimate let it through) is replaced by an error."""
         encoded = json.dumps(data, separators=(",", ":"))
         if len(encoded) <= MAX_ANSWER_BYTES:
-            return encoded
+            return encoded, False
         message = f"the answer has {len(encoded):,} bytes; at most {MAX_ANSWER_BYTES:,} are sent: ask for less"
-        return json.dumps(error_body(message, "ANSWER_TOO_LARGE", bytes=len(encoded), budget=MAX_ANSWER_BYTES))
+        return json.dumps(error_body(message, "ANSWER_TOO_LARGE", bytes=len(encoded), budget=MAX_ANSWER_BYTES)), True
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -133,18 +117,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return FileResponse(GRAPHIQL_DIR / "index.html", media_type="text/html")
-
-
-HTTP_EXCEPTION_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
-
-
-def request_refusal(reason: str) -> str:
-    """strawberry's reasons, with what to do instead where it is not obvious."""
-    if reason == "Batching is not enabled":
-        return "send one operation per request: a JSON array of operations (batching) is not supported"
-    if reason == "Unsupported content type":
-        return "send the operation as JSON (Content-Type: application/json) or as a GET query string"
-    return reason
 
 
 def refusal(principal: Principal) -> str | None:
@@ -210,7 +182,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # other methods: its own typed 405, with Allow
             Route("/export/usage.{format}", export_endpoint(container)),
             WebSocketRoute("/graphql", graphql),
             Mount("/graphiql-assets", StaticFiles(directory=GRAPHIQL_DIR), name="graphiql-assets"),
@@ -220,4 +192,5 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
     app.add_middleware(AdmissionGate)  # inside BodySizeLimit: the body it reads first is capped
     app.add_middleware(BodySizeLimit)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ErrorMediaTypes)  # outside every middleware that answers errors itself
     return app
