@@ -8,7 +8,18 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from llm_usage_client.validation import amount, flag, identifier, integer, moment, status, tags, text
+from llm_usage_client.validation import (
+    amount,
+    flag,
+    identifier,
+    integer,
+    json_object,
+    kinds,
+    moment,
+    status,
+    tags,
+    text,
+)
 
 FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "workspace_id": ("workspaceId", identifier),
@@ -35,8 +46,21 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "retry_count": ("retryCount", integer),
     "streamed": ("streamed", flag),
     "tags": ("tags", tags),
+    "raw_usage": ("rawUsage", json_object),
+    "api_flavor": ("apiFlavor", text),
+    "usage_kinds": ("usageKinds", kinds),
 }
-REQUIRED = ("workspace_id", "provider", "model", "prompt_tokens", "completion_tokens")  # non-null in the schema
+ALWAYS_REQUIRED = ("workspace_id", "provider")  # non-null in the schema
+COUNTED = ("model", "prompt_tokens", "completion_tokens")  # required unless the raw usage (or usage kinds) says
+
+
+def required(given: Mapping[str, Any]) -> tuple[str, ...]:
+    """The server reads model and counts off raw_usage; usage_kinds gives the counts, not the model."""
+    if "raw_usage" in given:
+        return ALWAYS_REQUIRED
+    if "usage_kinds" in given:
+        return (*ALWAYS_REQUIRED, "model")
+    return (*ALWAYS_REQUIRED, *COUNTED)
 
 
 class Refused(ValueError):
@@ -58,7 +82,7 @@ def build_event(fields: Mapping[str, Any], workspace_id: str | None) -> dict[str
     if workspace_id is not None:
         given.setdefault("workspace_id", workspace_id)
     problems: list[tuple[str | None, str]] = []
-    missing = [name for name in REQUIRED if name not in given]
+    missing = [name for name in required(given) if name not in given]
     if missing:
         problems.append((missing[0], f"missing required field(s): {', '.join(missing)}"))
     event: dict[str, Any] = {}

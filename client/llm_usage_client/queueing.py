@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from llm_usage_client.events import Refused, build_event
-from llm_usage_client.extract import anthropic_usage, gemini_usage, openai_usage
 from llm_usage_client.reports import Rejected, TrackerStats
+from llm_usage_client.responses import anthropic_usage, gemini_usage, openai_usage
 from llm_usage_client.settings import Settings
 from llm_usage_client.timing import TimedCall
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from llm_usage_client.extract import anthropic_usage, gemini_usage, openai_usage
+from llm_usage_client.responses import anthropic_usage, gemini_usage, openai_usage
 
 MAX_ERROR_MESSAGE = 4000  # the server's limit on errorMessage
 
@@ -60,8 +60,9 @@ class TimedCall:
         self.fields.setdefault("duration_ms", round((ended - self.started) * 1000))
         if self.first_token_at is not None:
             self.fields.setdefault("time_to_first_token_ms", round((self.first_token_at - self.started) * 1000))
-        self.fields.setdefault("prompt_tokens", 0)
-        self.fields.setdefault("completion_tokens", 0)
+        if "raw_usage" not in self.fields:  # the server reads the counts off the raw usage
+            self.fields.setdefault("prompt_tokens", 0)
+            self.fields.setdefault("completion_tokens", 0)
         return self.fields
 
     def _read(self, read: Callable[[Any], dict[str, Any]], response: Any) -> None:

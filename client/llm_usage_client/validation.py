@@ -16,6 +16,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from llm_usage_client.responses import as_json  # the one place SDK objects become JSON
+
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # GraphQL's Int
 STATUSES = ("SUCCESS", "ERROR")  # the UsageStatus enum
 
@@ -111,4 +113,42 @@ def tags(value: Any) -> dict[str, str]:
             checked[text(key)] = text(item)
         except ValueError as error:
             raise ValueError(f"{key!r}: {error}") from None
+    return checked
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """JSON: an object (a mapping, or an SDK's pydantic model, dumped as its wire JSON) of JSON values — strings
+    as `text`, finite numbers, bools, nulls, lists and objects — copied now."""
+    plain = as_json(value)
+    if not isinstance(plain, dict):
+        raise ValueError(f"must be a mapping (a JSON object), got {kind(value)}")
+    checked: dict[str, Any] = json_value(plain)
+    return checked
+
+
+def json_value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"holds a number JSON cannot carry: {value!r}")
+        return value
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, (list, tuple)):
+        return [json_value(item) for item in value]
+    if isinstance(value, Mapping):
+        return {text(key) if isinstance(key, str) else text(str(key)): json_value(item) for key, item in value.items()}
+    raise ValueError(f"holds a {kind(value)}, which is not JSON")
+
+
+def kinds(value: Any) -> dict[str, int | float]:
+    """genai-prices usage kinds: a mapping of kind names to numbers (the server knows the kinds)."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"must be a mapping of usage kinds to counts, got {kind(value)}")
+    checked: dict[str, int | float] = {}
+    for key, count in value.items():
+        if isinstance(count, bool) or not isinstance(count, (int, float, Decimal)):
+            raise ValueError(f"{key!r}: must be a number, got {kind(count)}")
+        checked[text(key)] = int(count) if isinstance(count, int) or whole(count) else float(count)
     return checked

@@ -6,7 +6,8 @@ each leaf by its price (a tiered price: the tier whose start the input tokens ex
 price, if any. So seven calls of genai-prices at chosen token counts inside a tier give that tier's cost at
 zero and the cost of one more token of each kind, and every later call in that tier at that price is a few
 multiplications — equal to the digit to genai-prices' answer (tests/providers/test_affine_prices.py checks
-every model of the catalogue, tiers included, at several moments).
+every model of the catalogue, tiers included, at several moments). A call reporting any other kind (audio,
+image, 1-hour cache writes, tool-use tokens, searches: see usage_kinds.py) is priced by genai-prices itself.
 
 Profile of trackUsageBatch before this: genai-prices' calculation was 54% of the server's CPU.
 """
@@ -26,7 +27,7 @@ from genai_prices.types import TieredPrices
 
 from modules.providers.pricing import TokenCounts
 
-Split = tuple[Decimal, Decimal]  # (input cost, output cost)
+Split = tuple[Decimal, Decimal, Decimal]  # (input cost, output cost, total cost: per-call prices included)
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,13 @@ class AffinePrice:
             (self.completion, tokens.completion),
             (self.reasoning, tokens.reasoning),
         )
-        input_cost, output_cost = self.zero
-        for (per_input, per_output), count in terms:
+        input_cost, output_cost, total = self.zero
+        for (per_input, per_output, per_total), count in terms:
             if count:
                 input_cost += per_input * count
                 output_cost += per_output * count
-        return input_cost, output_cost
+                total += per_total * count
+        return input_cost, output_cost, total
 
     @classmethod
     def measure(cls, provider: Any, model: Any, at: datetime, prompt: int) -> AffinePrice:
@@ -61,14 +63,17 @@ class AffinePrice:
         write and a reasoning token are parts of the input or output token they come with): all within one
         price tier, where the cost is affine."""
 
-        def at_counts(**counts: int) -> Split:
-            return calculate(provider, model, TokenCounts(**{"prompt": prompt, "completion": 0, **counts}), at)
+        def at_counts(
+            prompt: int = prompt, cached_prompt: int = 0, cache_write: int = 0, completion: int = 0, reasoning: int = 0
+        ) -> Split:
+            tokens = TokenCounts(prompt, completion, cached_prompt, cache_write, reasoning)
+            return calculate(provider, model, tokens, at)
 
         base, more_prompt = at_counts(), at_counts(prompt=prompt + 1)
         completion = at_counts(completion=1)
         per_prompt = minus(more_prompt, base)
         return cls(
-            zero=minus(base, (per_prompt[0] * prompt, per_prompt[1] * prompt)),
+            zero=minus(base, (per_prompt[0] * prompt, per_prompt[1] * prompt, per_prompt[2] * prompt)),
             prompt=per_prompt,
             cached_prompt=minus(at_counts(cached_prompt=1), base),
             cache_write=minus(at_counts(cache_write=1), base),
@@ -78,17 +83,12 @@ class AffinePrice:
 
 
 def minus(a: Split, b: Split) -> Split:
-    return a[0] - b[0], a[1] - b[1]
+    return a[0] - b[0], a[1] - b[1], a[2] - b[2]
 
 
 def usage_of(tokens: TokenCounts) -> Usage:
-    return Usage(
-        input_tokens=tokens.prompt,
-        cache_read_tokens=tokens.cached_prompt,
-        cache_write_tokens=tokens.cache_write,
-        output_tokens=tokens.completion,
-        output_reasoning_tokens=tokens.reasoning,
-    )
+    """genai-prices' Usage of every kind counted (the main five and the extra kinds)."""
+    return Usage(**tokens.kinds())
 
 
 @dataclass
@@ -111,11 +111,11 @@ class MeasuredPrice:
 
 
 def calculate(provider: Any, model: Any, tokens: TokenCounts, at: datetime) -> Split:
-    """genai-prices' own calculation."""
+    """genai-prices' own calculation. Raises ValueError for counts it cannot price (a part above its whole)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         calculation = model.calc_price(usage_of(tokens), provider, genai_request_timestamp=at)
-    return calculation.input_price, calculation.output_price
+    return calculation.input_price, calculation.output_price, calculation.total_price
 
 
 @lru_cache(maxsize=8192)
@@ -136,11 +136,15 @@ class AffinePrices:
         self._measured: dict[int, MeasuredPrice] = {}
 
     def cost(self, provider: str, model: str, tokens: TokenCounts, at: datetime) -> Split | None:
-        """The input and output cost of a call at moment `at`, or None if the catalogue does not know it."""
+        """The input, output and total cost of a call at moment `at`, or None if the catalogue does not know
+        it. Calls with only the main five kinds are priced by the measured affine price; any other kind is
+        priced by genai-prices itself. Raises ValueError for counts genai-prices cannot price."""
         found = find_model(provider, model)
         if found is None:
             return None
         provider_info, model_info = found
+        if tokens.extra:  # audio, image, 1-hour cache writes…: rare enough to ask genai-prices each time
+            return calculate(provider_info, model_info, tokens, at)
         prices = model_info.get_prices(at)
         measured = self._measured.get(id(prices))
         if measured is None or measured.prices is not prices:

@@ -13,7 +13,7 @@ import genai_prices
 from genai_prices.data_snapshot import get_snapshot
 from genai_prices.types import TieredPrices
 
-from modules.providers.affine_prices import AffinePrices
+from modules.providers.affine_prices import AffinePrices, find_model
 from modules.providers.pricing import CostSource, PricedCost, TokenCounts
 
 
@@ -59,11 +59,18 @@ class PriceCatalogue:
         self.affine = AffinePrices()
 
     def price(self, *, provider: str, model: str, tokens: TokenCounts, at: datetime) -> PricedCost | None:
-        """The catalogue's cost of a call at moment `at`, or None if it does not know the provider+model."""
+        """The catalogue's cost of a call at moment `at`, or None if it does not know the provider+model.
+        Raises ValueError for counts genai-prices cannot price (a part above its whole)."""
         split = self.affine.cost(provider, model, tokens, at)
         if split is None:
             return None
-        return PricedCost.split(*split, CostSource.CATALOG)
+        input_cost, output_cost, total = split
+        return PricedCost.split(input_cost, output_cost, CostSource.CATALOG, total)
+
+    def model_id(self, provider: str, model: str) -> str | None:
+        """The catalogue's id of the model a call names (`gpt-4o` for `gpt-4o-2024-08-06`), None if unknown."""
+        found = find_model(provider, model)
+        return found[1].id if found is not None else None
 
     def providers(self) -> list[CatalogueProvider]:
         return sorted((CatalogueProvider(id=p.id, name=p.name) for p in get_snapshot().providers), key=lambda p: p.id)

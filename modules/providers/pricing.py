@@ -19,16 +19,32 @@ class CostSource(StrEnum):
     UNKNOWN_MODEL = "UNKNOWN_MODEL"
 
 
+UsageValue = int | float  # a count of one usage kind: tokens are whole, seconds need not be
+
+
 @dataclass(frozen=True)
 class TokenCounts:
     """OpenAI/OpenTelemetry semantics: prompt includes cached and cache-write tokens; completion includes
-    reasoning tokens."""
+    reasoning tokens. `extra` holds every other genai-prices usage kind reported (audio, image, 1-hour cache
+    writes, tool-use tokens, web searches…), by its genai-prices key, sorted, zeros left out."""
 
     prompt: int
     completion: int
     cached_prompt: int = 0
     cache_write: int = 0
     reasoning: int = 0
+    extra: tuple[tuple[str, UsageValue], ...] = ()
+
+    def kinds(self) -> dict[str, UsageValue]:
+        """Every count by its genai-prices key, zeros left out (genai-prices reads them as not reported)."""
+        main = {
+            "input_tokens": self.prompt,
+            "output_tokens": self.completion,
+            "cache_read_tokens": self.cached_prompt,
+            "cache_write_tokens": self.cache_write,
+            "output_reasoning_tokens": self.reasoning,
+        }
+        return {key: value for key, value in [*main.items(), *self.extra] if value}
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,8 @@ class PriceRequest:
 
 @dataclass(frozen=True)
 class PricedCost:
-    """A call's cost in USD; all None when the model is unknown (it then counts as 0 in sums)."""
+    """A call's cost in USD; all None when the model is unknown (it then counts as 0 in sums). `cost_usd` is
+    the input and output costs and whatever is priced per call or per tool use (web searches, requests)."""
 
     input_cost_usd: Decimal | None
     output_cost_usd: Decimal | None
@@ -61,9 +78,13 @@ class PricedCost:
         return cls(None, None, cost_usd, CostSource.CALLER)
 
     @classmethod
-    def split(cls, input_cost: Decimal, output_cost: Decimal, source: CostSource) -> PricedCost:
+    def split(
+        cls, input_cost: Decimal, output_cost: Decimal, source: CostSource, total: Decimal | None = None
+    ) -> PricedCost:
+        """Each part to NUMERIC(20,10); the total is their sum, plus what `total` holds beyond them."""
+        other = quantize(total - input_cost - output_cost) if total is not None else Decimal(0)
         input_cost, output_cost = quantize(input_cost), quantize(output_cost)
-        return cls(input_cost, output_cost, input_cost + output_cost, source)
+        return cls(input_cost, output_cost, input_cost + output_cost + other, source)
 
 
 def quantize(amount: Decimal) -> Decimal:

@@ -32,6 +32,16 @@ MAX_PRICE_PER_MILLION = Decimal(1_000_000)
 ALWAYS = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+class UnpriceableUsage(ValueError):
+    """Counts genai-prices refuses to price (a part above its whole, a part without its whole), by the index
+    of the request, with its reason; `costs` holds every request's cost (unknown for those refused)."""
+
+    def __init__(self, reasons: dict[int, str], costs: list[PricedCost]) -> None:
+        super().__init__("; ".join(reasons.values()))
+        self.reasons = reasons
+        self.costs = costs
+
+
 def normalize_provider(provider: str) -> str:
     """Provider ids are case-insensitive ('OpenAI' is 'openai'), as in the catalogue."""
     return provider.strip().lower()
@@ -73,16 +83,26 @@ class ProviderService:
         for price in overrides:
             by_key.setdefault((price.workspace_id, price.provider, price.model), []).append(price)
         costs = []
-        for request in requests:
+        refused: dict[int, str] = {}
+        for index, request in enumerate(requests):
             override = choose_override(by_key.get((request.workspace_id, request.provider, request.model), []), request)
             if override is not None:
                 costs.append(override.cost(request.tokens))
                 continue
-            priced = self.catalogue.price(
-                provider=request.provider, model=request.model, tokens=request.tokens, at=request.occurred_at
-            )
+            try:
+                priced = self.catalogue.price(
+                    provider=request.provider, model=request.model, tokens=request.tokens, at=request.occurred_at
+                )
+            except ValueError as error:
+                refused[index], priced = str(error), None
             costs.append(priced or PricedCost.unknown())
+        if refused:
+            raise UnpriceableUsage(refused, costs)
         return costs
+
+    def catalogue_model(self, provider: str, model: str) -> str | None:
+        """The catalogue's id of the model a call names: one id for a model's dated snapshots."""
+        return self.catalogue.model_id(provider, model)
 
     async def instances_by_id(self, ids: Collection[UUID]) -> dict[UUID, ProviderInstance]:
         async with self.database.session_factory() as session:

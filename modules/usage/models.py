@@ -86,6 +86,13 @@ class UsageEventRow(Base):
     retry_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     streamed: Mapped[bool | None] = mapped_column(Boolean)
     tags: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # Input and output audio tokens (parts of prompt and completion tokens), a column for fast sums.
+    audio_tokens: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    # Every genai-prices usage kind reported beyond the token columns, by its key (audio, image, 1-hour cache
+    # writes, tool-use tokens, web searches…): what re-pricing reads.
+    usage_kinds: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # The price catalogue's id of `model` (one for all its dated snapshots); NULL when the catalogue has none.
+    catalogue_model: Mapped[str | None] = mapped_column(Text)
 
 
 class SessionRow(Base):
@@ -114,6 +121,7 @@ class RollupSums:
     cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
     reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
     total_tokens: Mapped[int] = mapped_column(BigInteger)
+    audio_tokens: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     cost_usd: Mapped[Decimal] = mapped_column(Numeric(20, 10))
     unpriced_calls: Mapped[int] = mapped_column(BigInteger)
     duration_sum: Mapped[int] = mapped_column(BigInteger)

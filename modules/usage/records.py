@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from modules.providers import CostSource, quantize
+from modules.providers import CostSource, UsageValue, quantize
 
 
 class UsageStatus(StrEnum):
@@ -19,13 +19,14 @@ class UsageStatus(StrEnum):
 
 @dataclass(frozen=True)
 class UsageDraft:
-    """One call as the caller reported it, not yet validated."""
+    """One call as the caller reported it, not yet validated: its counts given, or the provider's own usage
+    (`raw_usage`) to read them from, or both (then they must agree)."""
 
     workspace_id: str
     provider: str
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
+    model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
     request_id: str | None = None
     occurred_at: datetime | None = None
     provider_instance_id: str | None = None
@@ -45,6 +46,9 @@ class UsageDraft:
     retry_count: int | None = None
     streamed: bool | None = None
     tags: Any = None
+    raw_usage: Any = None  # the provider's usage object, response body or final stream chunk, as returned
+    api_flavor: str | None = None
+    usage_kinds: Any = None  # genai-prices usage kinds given directly: {"cache_write_1h_tokens": 5000, …}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +83,9 @@ class NewUsageEvent:
     retry_count: int
     streamed: bool | None
     tags: dict[str, str] = field(default_factory=dict)
+    audio_tokens: int = 0  # input and output audio tokens (parts of prompt and completion tokens)
+    usage_kinds: dict[str, UsageValue] = field(default_factory=dict)  # genai-prices kinds beyond the columns
+    catalogue_model: str | None = None  # the catalogue's id of `model`: one for all its dated snapshots
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,6 +140,8 @@ class UsageFilterSpec:
     start: datetime | None = None
     end: datetime | None = None
     with_user: bool = False  # only events that name an end user
+    catalogue_model: str | None = None
+    catalogue_models: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,7 @@ class UsageMetrics:
     cost_usd: Decimal
     unpriced_calls: int
     distinct_users: int
+    audio_tokens: int
     avg_duration_ms: float | None
     p50_duration_ms: float | None
     p90_duration_ms: float | None
@@ -175,6 +185,7 @@ class UsageMetrics:
             cost_usd=Decimal(0),
             unpriced_calls=0,
             distinct_users=0,
+            audio_tokens=0,
             avg_duration_ms=None,
             p50_duration_ms=None,
             p90_duration_ms=None,
@@ -236,6 +247,8 @@ class UsageFilterDraft:
     tags: tuple[TagCondition, ...] = ()
     start: datetime | None = None
     end: datetime | None = None
+    catalogue_model: str | None = None
+    catalogue_models: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

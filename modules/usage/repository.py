@@ -47,13 +47,17 @@ INSERT_COLUMNS: dict[str, str] = {
     "retry_count": "integer",
     "streamed": "boolean",
     "tags": "text",
+    "audio_tokens": "bigint",
+    "usage_kinds": "text",
+    "catalogue_model": "text",
 }
+JSON_COLUMNS = ("tags", "usage_kinds")  # sent as text, cast to jsonb
 EVENT_COLUMNS = [f.name for f in fields(UsageEvent)]
 
-# One statement whatever the batch size: 28 array parameters, so the plan is prepared once and reused.
+# One statement whatever the batch size: 31 array parameters, so the plan is prepared once and reused.
 INSERT_SQL = text(
     f"INSERT INTO usage_events ({', '.join(INSERT_COLUMNS)}) "
-    f"SELECT {', '.join('t.tags::jsonb' if c == 'tags' else 't.' + c for c in INSERT_COLUMNS)} "
+    f"SELECT {', '.join(f't.{c}::jsonb' if c in JSON_COLUMNS else 't.' + c for c in INSERT_COLUMNS)} "
     f"FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in INSERT_COLUMNS.items())}) "
     f"AS t({', '.join(INSERT_COLUMNS)}) "
     f"ON CONFLICT (workspace_id, request_id) DO NOTHING "
@@ -82,7 +86,7 @@ def insert_parameters(events: Sequence[NewUsageEvent]) -> dict[str, list[Any]]:
     for event in events:
         for column in INSERT_COLUMNS:
             value = getattr(event, column)
-            parameters[column].append(json.dumps(value) if column == "tags" else value)
+            parameters[column].append(json.dumps(value) if column in JSON_COLUMNS else value)
     return parameters
 
 

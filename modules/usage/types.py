@@ -53,6 +53,14 @@ class UsageEventType:
     cached_prompt_tokens: int
     cache_write_tokens: int
     reasoning_tokens: int
+    audio_tokens: BigInt = strawberry.field(description="Input and output audio tokens (in prompt and completion).")
+    usage_kinds: JSON = strawberry.field(
+        description="Every genai-prices usage kind reported beyond the token fields, by its key (audio, image, "
+        "1-hour cache writes, tool-use tokens, web searches…), as priced."
+    )
+    catalogue_model: str | None = strawberry.field(
+        description="The price catalogue's id of `model` (gpt-4o for gpt-4o-2024-08-06); null if it has none."
+    )
     input_cost_usd: Decimal | None
     output_cost_usd: Decimal | None
     cost_usd: Decimal | None = strawberry.field(description="Null when the model is unknown (UNKNOWN_MODEL).")
@@ -91,6 +99,7 @@ class UsageMetricsType:
     cache_write_tokens: BigInt
     reasoning_tokens: BigInt
     total_tokens: BigInt
+    audio_tokens: BigInt = strawberry.field(description="Input and output audio tokens.")
     cost_usd: Decimal = strawberry.field(description="Unknown-model calls count as 0 here; see unpricedCalls.")
     unpriced_calls: BigInt
     avg_cost_per_call: Decimal | None = strawberry.field(description="costUsd / calls, to 10 decimals.")

@@ -1,5 +1,5 @@
 """An event missing a required field, or refused by the server, costs only itself: track() refuses what lacks
-a required field of TrackUsageInput; timed() and the extract helpers produce a valid event when the call
+a required field of TrackUsageInput; timed() and the provider helpers produce a valid event when the call
 raises or the usage is missing; and a batch the server refuses is resent without the events it names, or in
 halves when it names none. Against the real server, through both trackers."""
 

@@ -36,7 +36,7 @@ def reference(provider: str, model: str, tokens: TokenCounts, at: datetime) -> t
             )
         except LookupError:
             return None
-    return calculation.input_price, calculation.output_price
+    return calculation.input_price, calculation.output_price, calculation.total_price
 
 
 def test_every_catalogue_model_costs_what_genai_prices_computes():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import text
+
 from tests.documents import TRACK_BATCH
 
 RECOST = 'mutation { recostUsage(filter: {workspaceId: "acme"}) { examined changed costBeforeUsd costAfterUsd } }'
@@ -66,3 +68,38 @@ async def test_pricing_an_unknown_model_then_recosting(gql, workspace):
 
     again = (await gql.data(RECOST))["recostUsage"]
     assert again == {"examined": 4, "changed": 0, "costBeforeUsd": "0.0048", "costAfterUsd": "0.0048"}
+
+
+async def test_recosting_prices_every_stored_kind_again(gql, workspace):
+    """An event's kinds beyond the token columns (here 9,000 audio of 10,000 prompt tokens) are stored, so
+    re-pricing prices them as ingestion did: nothing changes (read without them, audio would be priced as text,
+    $0.00325)."""
+    kinds = call(
+        "a1", "gemini-2.5-flash", provider="google", promptTokens=10_000, usageKinds={"input_audio_tokens": 9000}
+    )
+    await gql.data(TRACK_BATCH, inputs=[kinds, call("t1", "gemini-2.5-flash", provider="google")])
+    result = (await gql.data(RECOST))["recostUsage"]
+    # a1: 1,000 text x $0.3 + 9,000 audio x $1 + 100 x $2.5 per million; t1: 1,000 x $0.3 + 100 x $2.5.
+    assert result == {"examined": 2, "changed": 0, "costBeforeUsd": "0.0101", "costAfterUsd": "0.0101"}
+
+
+async def test_recosting_leaves_as_they_are_the_counts_a_newer_catalogue_cannot_price(gql, workspace, database):
+    """Stored counts genai-prices refuses to price (as if a catalogue upgrade began pricing cached audio, which
+    these overlap with) keep their cost; the others are re-priced, and nothing fails."""
+    await gql.data(
+        TRACK_BATCH,
+        inputs=[
+            call("kept", "gemini-2.5-flash", provider="google", usageKinds={"input_audio_tokens": 800}),
+            call("other", "gemini-2.5-flash", provider="google"),
+        ],
+    )
+    async with database.session_factory.begin() as session:
+        await session.execute(
+            text(
+                "UPDATE usage_events SET cached_prompt_tokens = 800, cost_usd = 1, input_cost_usd = 1, "
+                "output_cost_usd = 0 WHERE request_id = 'kept'"
+            )
+        )
+    result = (await gql.data(RECOST))["recostUsage"]
+    # other: 1,000 x $0.3 + 100 x $2.5 per million, unchanged; kept: its stored $1, untouched.
+    assert result == {"examined": 2, "changed": 0, "costBeforeUsd": "1.00055", "costAfterUsd": "1.00055"}

@@ -59,6 +59,8 @@ def random_event(rng: random.Random) -> dict:
         event["errorType"] = "timeout"
     if rng.random() < 0.3:
         event["costUsd"] = str(rng.randrange(0, 10**6) / 10**7)
+    if rng.random() < 0.3:  # audio: a kind beyond the token fields, summed as audioTokens by the rollups too
+        event["usageKinds"] = {"input_audio_tokens": rng.randrange(0, event["promptTokens"] + 1)}
     return event
 
 

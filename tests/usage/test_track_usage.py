@@ -230,10 +230,9 @@ async def test_a_provider_instance_must_match_the_events_provider(gql, workspace
 
 async def test_values_graphql_cannot_coerce_are_named_by_batch_index_and_field(gql, workspace):
     """graphql-core's own coercion error named no event; a client could only drop the whole batch."""
-    missing_model = {k: v for k, v in call(requestId="no-model").items() if k != "model"}
     inputs = [
         call(requestId="ok"),
-        missing_model,
+        call(requestId="bad-flavour", apiFlavor=7),
         call(requestId="bad-count", completionTokens="x"),
         call(requestId="too-big", promptTokens=2**31),
         call(requestId="ok-2"),
@@ -241,11 +240,24 @@ async def test_values_graphql_cannot_coerce_are_named_by_batch_index_and_field(g
     error = await gql.error(TRACK_BATCH, inputs=inputs)
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert [(p["index"], p["field"]) for p in error["extensions"]["problems"]] == [
-        (1, "model"),
+        (1, "apiFlavor"),
         (2, "completionTokens"),
         (3, "promptTokens"),
     ]
-    assert error["message"].startswith("inputs[1].model: ")
+    assert error["message"].startswith("inputs[1].apiFlavor: ")
     assert (await totals(gql))["calls"] == 0
+
+
+async def test_without_raw_usage_the_model_and_both_counts_are_required(gql, workspace):
+    """model, promptTokens and completionTokens may be left out only when rawUsage (or usageKinds) says them."""
+    missing_model = {k: v for k, v in call(requestId="no-model").items() if k != "model"}
+    no_counts = {k: v for k, v in call(requestId="no-counts").items() if not k.endswith("Tokens")}
+    error = await gql.error(TRACK_BATCH, inputs=[call(requestId="ok"), missing_model, no_counts])
+    assert [(p["index"], p["field"], p["reason"]) for p in error["extensions"]["problems"]] == [
+        (1, "model", "is required"),
+        (2, "promptTokens", "is required (or give rawUsage or usageKinds)"),
+        (2, "completionTokens", "is required (or give rawUsage or usageKinds)"),
+    ]
     single = await gql.error(TRACK, input=missing_model)
     assert (single["extensions"]["field"], "index" in single["extensions"]) == ("model", False)
+    assert (await totals(gql))["calls"] == 0

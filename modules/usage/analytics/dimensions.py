@@ -18,6 +18,7 @@ class UsageDimension(StrEnum):
     PROVIDER = "PROVIDER"
     PROVIDER_INSTANCE = "PROVIDER_INSTANCE"
     MODEL = "MODEL"
+    CATALOGUE_MODEL = "CATALOGUE_MODEL"  # one value for a model's dated snapshots; null for unknown models
     TASK_TYPE = "TASK_TYPE"
     USER = "USER"
     SESSION = "SESSION"
@@ -31,6 +32,7 @@ DIMENSION_COLUMNS = {
     UsageDimension.PROVIDER: "provider",
     UsageDimension.PROVIDER_INSTANCE: "provider_instance_id",
     UsageDimension.MODEL: "model",
+    UsageDimension.CATALOGUE_MODEL: "catalogue_model",  # in no rollup: read from the events
     UsageDimension.TASK_TYPE: "task_type",
     UsageDimension.USER: "user_id",
     UsageDimension.SESSION: "session_id",

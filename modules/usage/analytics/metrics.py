@@ -20,6 +20,7 @@ TOKEN_COLUMNS = (
     "cache_write_tokens",
     "reasoning_tokens",
     "total_tokens",
+    "audio_tokens",
 )
 DURATION_FRACTIONS = (0.5, 0.9, 0.95, 0.99)
 TTFT_FRACTIONS = (0.5, 0.95)
@@ -117,6 +118,7 @@ def metrics_from_row(row: Any) -> UsageMetrics:
         cache_write_tokens=row.cache_write_tokens,
         reasoning_tokens=row.reasoning_tokens,
         total_tokens=row.total_tokens,
+        audio_tokens=row.audio_tokens,
         cost_usd=row.cost_usd,
         unpriced_calls=row.unpriced_calls,
         distinct_users=row.distinct_users,

@@ -34,6 +34,7 @@ FIELD_SUMS = {
     "cacheWriteTokens": "cache_write_tokens",
     "reasoningTokens": "reasoning_tokens",
     "totalTokens": "total_tokens",
+    "audioTokens": "audio_tokens",
     "unpricedCalls": "unpriced_calls",
     "avgDurationMs": "avg_duration_ms",
     "avgTimeToFirstTokenMs": "avg_time_to_first_token_ms",

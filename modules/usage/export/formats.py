@@ -62,6 +62,9 @@ COLUMNS: dict[str, str] = {
     "cachedPromptTokens": "cached_prompt_tokens",
     "cacheWriteTokens": "cache_write_tokens",
     "reasoningTokens": "reasoning_tokens",
+    "audioTokens": "audio_tokens",
+    "usageKinds": "usage_kinds",
+    "catalogueModel": "catalogue_model",
     "inputCostUsd": "input_cost_usd",
     "outputCostUsd": "output_cost_usd",
     "costUsd": "cost_usd",
@@ -187,10 +190,17 @@ SINGLE = {
     "status": "status",
     "errorType": "error_type",
     "sessionId": "session_id",
+    "catalogueModel": "catalogue_model",
     "from": "start",
     "to": "end",
 }
-LISTS = {"userIds": "user_ids", "providers": "providers", "models": "models", "taskTypes": "task_types"}
+LISTS = {
+    "userIds": "user_ids",
+    "providers": "providers",
+    "models": "models",
+    "taskTypes": "task_types",
+    "catalogueModels": "catalogue_models",
+}
 
 
 def filter_query(given: UsageFilterDraft) -> str:

@@ -20,8 +20,15 @@ EQUALITY_FIELDS = (
     "user_id",
     "error_type",
     "session_id",
+    "catalogue_model",
 )
-MEMBERSHIP_COLUMNS = {"providers": "provider", "models": "model", "task_types": "task_type", "user_ids": "user_id"}
+MEMBERSHIP_COLUMNS = {
+    "providers": "provider",
+    "models": "model",
+    "task_types": "task_type",
+    "user_ids": "user_id",
+    "catalogue_models": "catalogue_model",
+}
 
 
 def filtered_columns(spec: UsageFilterSpec) -> set[str]:

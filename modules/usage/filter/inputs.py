@@ -34,6 +34,10 @@ class UsageFilter:
     models: list[str] | None = None
     task_types: list[str] | None = None
     tags: list[TagFilter] | None = None
+    catalogue_model: str | None = strawberry.field(
+        default=None, description="The catalogue's model id (usageEvents' catalogueModel): all its dated snapshots."
+    )
+    catalogue_models: list[str] | None = None
     from_: datetime | None = strawberry.field(default=None, name="from", description="Inclusive.")
     to: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
@@ -55,4 +59,6 @@ class UsageFilter:
             tags=tuple(TagCondition(t.key, t.value) for t in self.tags or ()),
             start=self.from_,
             end=self.to,
+            catalogue_model=self.catalogue_model,
+            catalogue_models=tuple(self.catalogue_models) if self.catalogue_models is not None else None,
         )

@@ -34,6 +34,7 @@ async def resolve_filter(
         ("filter.providers", given.providers),
         ("filter.models", given.models),
         ("filter.taskTypes", given.task_types),
+        ("filter.catalogueModels", given.catalogue_models),
     ):
         if values is not None and len(values) > MAX_FILTER_VALUES:
             problems.append(Problem(field, f"must list at most {MAX_FILTER_VALUES} values"))
@@ -58,4 +59,6 @@ async def resolve_filter(
         tags=given.tags,
         start=given.start,
         end=given.end,
+        catalogue_model=given.catalogue_model,
+        catalogue_models=given.catalogue_models,
     )

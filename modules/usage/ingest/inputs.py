@@ -12,15 +12,38 @@ from modules.usage.records import UsageDraft, UsageStatus
 
 
 @strawberry.input(
-    description="One LLM call. promptTokens counts all input tokens, cached ones included; cachedPromptTokens "
-    "and cacheWriteTokens are parts of it. reasoningTokens are part of completionTokens."
+    description="One LLM call: the provider's own usage (rawUsage), read by genai-prices into every token kind, "
+    "or counts given (promptTokens, completionTokens… and usageKinds), or both, which must then agree. "
+    "promptTokens counts all input tokens, cached ones included; cachedPromptTokens and cacheWriteTokens are "
+    "parts of it. reasoningTokens are part of completionTokens."
 )
 class TrackUsageInput:
     workspace_id: strawberry.ID = strawberry.field(description="The workspace's id or slug.")
     provider: str = strawberry.field(description="Provider id as in the price catalogue, e.g. openai, anthropic.")
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
+    model: str | None = strawberry.field(
+        default=None, description="The model asked for or answered. Required unless rawUsage names one."
+    )
+    prompt_tokens: int | None = strawberry.field(
+        default=None, description="Required unless rawUsage or usageKinds is given; else it must agree with them."
+    )
+    completion_tokens: int | None = strawberry.field(default=None, description="As promptTokens.")
+    raw_usage: JSON | None = strawberry.field(
+        default=None,
+        description="The provider's usage exactly as returned: the usage object, the whole response body, or a "
+        "stream's final chunk or event (OpenAI's last chunk, Responses' response.completed, Anthropic's "
+        "message_delta, Gemini's last chunk). Read with genai-prices' extract_usage for provider and apiFlavor.",
+    )
+    api_flavor: str | None = strawberry.field(
+        default=None,
+        description="genai-prices' API flavour of rawUsage (openai: chat, responses, embeddings…; anthropic and "
+        "google: default). Default: the provider's flavour that reads the most kinds.",
+    )
+    usage_kinds: JSON | None = strawberry.field(
+        default=None,
+        description='genai-prices usage kinds and counts, e.g. {"cache_write_1h_tokens": 5000, '
+        '"input_audio_tokens": 9000, "web_searches": 2}: kinds the token fields do not name. With rawUsage, '
+        "they must agree with what it reports, or add what it does not.",
+    )
     request_id: str | None = strawberry.field(
         default=None,
         description="Idempotency key: the same id is stored once per workspace. Default: generated.",
@@ -76,4 +99,7 @@ class TrackUsageInput:
             retry_count=self.retry_count,
             streamed=self.streamed,
             tags=self.tags,
+            raw_usage=self.raw_usage,
+            api_flavor=self.api_flavor,
+            usage_kinds=self.usage_kinds,
         )

@@ -15,7 +15,7 @@ from modules.core.errors import BadUserInput, Problem
 from modules.core.ids import parse_uuid
 from modules.core.principal import Principal, Scope
 from modules.core.transactions import with_retries
-from modules.providers import PricedCost, PriceRequest, ProviderService, TokenCounts
+from modules.providers import PricedCost, PriceRequest, ProviderService, TokenCounts, UnpriceableUsage
 from modules.usage.filter.resolve import resolve_filter
 from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS, MAX_BATCH_SIZE, CheckedInput, check_input
 from modules.usage.records import (
@@ -93,7 +93,7 @@ class UsageService:
         if problems:
             self._observe(inserted=0, duplicates=0, rejected=len(items))
             raise BadUserInput(sorted(problems, key=lambda p: p.index or 0))
-        events = await self._priced_events(items, checked, workspaces, instance_ids, now)
+        events = await self._priced_events(items, checked, workspaces, instance_ids, now, batch=batch)
 
         async def store(session: AsyncSession) -> tuple[list[UsageEvent], list[UsageEvent]]:
             stored = await self.repository.insert_many(session, events)
@@ -163,8 +163,11 @@ class UsageService:
         workspaces: dict[str, Workspace],
         instance_ids: Sequence[UUID | None],
         now: datetime,
+        *,
+        batch: bool,
     ) -> list[NewUsageEvent]:
-        """Price what the caller did not price itself (its own figure wins: CALLER) and build the events."""
+        """Price what the caller did not price itself (its own figure wins: CALLER) and build the events.
+        Counts genai-prices cannot price (a part above its whole, in kinds only it checks) refuse the input."""
         occurred = [item.occurred_at or now for item in items]
         to_price = [i for i, parts in enumerate(checked) if parts.cost_usd is None]
         requests = [
@@ -178,7 +181,17 @@ class UsageService:
             )
             for i in to_price
         ]
-        costs: dict[int, PricedCost] = dict(zip(to_price, await self.providers.price_many(requests), strict=True))
+        try:
+            priced = await self.providers.price_many(requests)
+        except UnpriceableUsage as refused:
+            self._observe(inserted=0, duplicates=0, rejected=len(items))
+            raise BadUserInput(
+                [
+                    Problem(counts_field(items[to_price[i]]), reason, to_price[i] if batch else None)
+                    for i, reason in sorted(refused.reasons.items())
+                ]
+            ) from None
+        costs: dict[int, PricedCost] = dict(zip(to_price, priced, strict=True))
         events = []
         for index, (item, parts) in enumerate(zip(items, checked, strict=True)):
             cost = costs[index] if index in costs else PricedCost.caller(parts.cost_usd)
@@ -212,6 +225,9 @@ class UsageService:
                     retry_count=item.retry_count or 0,
                     streamed=item.streamed,
                     tags=parts.tags,
+                    audio_tokens=parts.audio_tokens,
+                    usage_kinds=dict(parts.tokens.extra),
+                    catalogue_model=self.providers.catalogue_model(parts.provider, parts.model),
                 )
             )
         return events
@@ -224,7 +240,10 @@ class UsageService:
         async with self.database.session_factory.begin() as session:
             while events := await self.repository.priced_by_us(session, spec, after_id=last_id, limit=RECOST_CHUNK):
                 last_id = events[-1].id
-                costs = await self.providers.price_many([price_request(e) for e in events])
+                try:
+                    costs = await self.providers.price_many([price_request(e) for e in events])
+                except UnpriceableUsage as refused:  # counts a newer catalogue cannot price: left as they are
+                    costs = [event_cost(events[i]) if i in refused.reasons else c for i, c in enumerate(refused.costs)]
                 updates = {e.id: c for e, c in zip(events, costs, strict=True) if not same_cost(e, c)}
                 await self.rollups.remove(session, list(updates))  # out at the old cost, back in at the new
                 await self.repository.set_costs(session, updates)
@@ -234,6 +253,13 @@ class UsageService:
                 before += sum((e.cost_usd or Decimal(0) for e in events), Decimal(0))
                 after += sum((c.cost_usd or Decimal(0) for c in costs), Decimal(0))
         return RecostResult(examined=examined, changed=changed, cost_before_usd=before, cost_after_usd=after)
+
+
+def counts_field(item: UsageDraft) -> str:
+    """The input field an input's counts came from, to name when they cannot be priced."""
+    if item.raw_usage is not None:
+        return "rawUsage"
+    return "usageKinds" if item.usage_kinds is not None else "promptTokens"
 
 
 def price_request(event: UsageEvent) -> PriceRequest:
@@ -249,8 +275,14 @@ def price_request(event: UsageEvent) -> PriceRequest:
             cached_prompt=event.cached_prompt_tokens,
             cache_write=event.cache_write_tokens,
             reasoning=event.reasoning_tokens,
+            extra=tuple(sorted(event.usage_kinds.items())),
         ),
     )
+
+
+def event_cost(event: UsageEvent) -> PricedCost:
+    """The cost an event was stored with."""
+    return PricedCost(event.input_cost_usd, event.output_cost_usd, event.cost_usd, event.cost_source)
 
 
 def same_cost(event: UsageEvent, cost: PricedCost) -> bool:

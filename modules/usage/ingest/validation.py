@@ -1,8 +1,9 @@
 """The rules a tracked call must meet. Pure functions: they list problems, they never touch the database.
 
-Token accounting (OpenAI / OpenTelemetry semantics): `promptTokens` counts every input token, cached ones
-included; `cachedPromptTokens` (read from cache) and `cacheWriteTokens` are parts of it. `reasoningTokens`
-are part of `completionTokens`.
+Token accounting (OpenAI / OpenTelemetry semantics, as genai-prices' `input_tokens` and `output_tokens`):
+`promptTokens` counts every input token, cached ones included; `cachedPromptTokens` (read from cache) and
+`cacheWriteTokens` are parts of it. `reasoningTokens` are part of `completionTokens`. The counts may come
+from the provider's own usage instead (usage_reading.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from modules.core.errors import Problem
-from modules.providers import MAX_MODEL_LENGTH, MAX_PROVIDER_LENGTH, TokenCounts, normalize_provider, quantize
+from modules.providers import (
+    AUDIO_KINDS,
+    MAX_MODEL_LENGTH,
+    MAX_PROVIDER_LENGTH,
+    TokenCounts,
+    normalize_provider,
+    quantize,
+)
+from modules.usage.ingest.usage_reading import read_call_usage
 from modules.usage.records import UsageDraft, UsageStatus
 from modules.users import MAX_USER_ID_LENGTH
 
@@ -45,6 +54,7 @@ class CheckedInput:
     model: str
     tokens: TokenCounts
     total_tokens: int
+    audio_tokens: int
     status: UsageStatus
     cost_usd: Decimal | None
     tags: dict[str, str]
@@ -111,7 +121,8 @@ def check_input(
     """The problems of one input (empty when valid) and its normalised parts."""
     problems: list[Problem] = []
     check_text(problems, "provider", item.provider, index, required=True)
-    check_text(problems, "model", item.model, index, required=True)
+    usage = read_call_usage(problems, item, index)
+    check_text(problems, "model", usage.model, index, required=True)
     check_text(problems, "requestId", item.request_id, index, required=True)
     for field, value in (
         ("taskType", item.task_type),
@@ -123,27 +134,25 @@ def check_input(
         check_text(problems, field, value, index, required=field not in ("errorMessage",))
     check_counts(problems, item, index)
 
-    cached = item.cached_prompt_tokens or 0
-    cache_write = item.cache_write_tokens or 0
-    reasoning = item.reasoning_tokens or 0
-    if item.prompt_tokens >= 0 and cached >= 0 and cache_write >= 0 and cached + cache_write > item.prompt_tokens:
+    tokens = usage.tokens
+    if tokens.cached_prompt + tokens.cache_write > tokens.prompt:
         problems.append(
             Problem(
-                "cachedPromptTokens",
-                f"cachedPromptTokens + cacheWriteTokens ({cached + cache_write}) exceed promptTokens "
-                f"({item.prompt_tokens}): promptTokens counts all input tokens, cached ones included",
+                "cachedPromptTokens" if item.raw_usage is None else "rawUsage",
+                f"cachedPromptTokens + cacheWriteTokens ({tokens.cached_prompt + tokens.cache_write}) exceed "
+                f"promptTokens ({tokens.prompt}): promptTokens counts all input tokens, cached ones included",
                 index,
             )
         )
-    if item.completion_tokens >= 0 and reasoning > item.completion_tokens:
+    if tokens.reasoning > tokens.completion:
         problems.append(
             Problem(
-                "reasoningTokens",
-                f"({reasoning}) exceed completionTokens ({item.completion_tokens}), which include them",
+                "reasoningTokens" if item.raw_usage is None else "rawUsage",
+                f"({tokens.reasoning}) exceed completionTokens ({tokens.completion}), which include them",
                 index,
             )
         )
-    total = item.prompt_tokens + item.completion_tokens
+    total = tokens.prompt + tokens.completion
     if item.total_tokens is not None and item.total_tokens >= 0 and total >= 0 and item.total_tokens < total:
         problems.append(
             Problem(
@@ -182,17 +191,13 @@ def check_input(
 
     status = item.status or (UsageStatus.ERROR if item.error_type else UsageStatus.SUCCESS)
     tags = check_tags(problems, item.tags, index)
+    extra = dict(tokens.extra)
     checked = CheckedInput(
         provider=normalize_provider(item.provider),
-        model=item.model.strip(),
-        tokens=TokenCounts(
-            prompt=item.prompt_tokens,
-            completion=item.completion_tokens,
-            cached_prompt=cached,
-            cache_write=cache_write,
-            reasoning=reasoning,
-        ),
+        model=(usage.model or "").strip(),
+        tokens=tokens,
         total_tokens=item.total_tokens if item.total_tokens is not None else total,
+        audio_tokens=sum(int(extra.get(key, 0)) for key in AUDIO_KINDS),
         status=status,
         cost_usd=cost,
         tags=tags,

@@ -31,6 +31,7 @@ SUMS = {
     "cache_write_tokens": "sum(cache_write_tokens)",
     "reasoning_tokens": "sum(reasoning_tokens)",
     "total_tokens": "sum(total_tokens)",
+    "audio_tokens": "sum(audio_tokens)",
     "cost_usd": "coalesce(sum(cost_usd), 0)",
     "unpriced_calls": "count(*) FILTER (WHERE cost_source = 'UNKNOWN_MODEL')",
     "duration_sum": "coalesce(sum(duration_ms), 0)",
