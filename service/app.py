@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql (GraphiQL on GET, served offline), /healthz, /readyz."""
+"""The Starlette application: the dashboard at /, /graphql (GraphiQL on GET, served offline), /healthz, /readyz."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -28,6 +28,7 @@ from modules.core.principal import Principal, Scope
 from service.admission import AdmissionGate
 from service.container import ApplicationContainer
 from service.context import Context, authenticate, build_context, provide
+from service.dashboard import dashboard_routes
 from service.export import export_endpoint
 from service.graphql import build_schema
 from service.graphql_http import GraphQLOverHTTP
@@ -153,9 +154,6 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
         registry.pool_in_use = database.engine.pool.checkedout
         return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def home(_: Request) -> Response:
-        return RedirectResponse("/graphql")
-
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await start_resources(container)
@@ -178,7 +176,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/", home),
+            *dashboard_routes(),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

@@ -19,9 +19,11 @@ async def test_graphiql_is_served_on_get_with_local_assets_only(client):
     assert "unpkg.com" not in page.text and "cdn" not in page.text.lower()
 
 
-async def test_the_root_redirects_to_graphiql(client):
+async def test_the_root_serves_the_dashboard_and_graphiql_stays_at_graphql(client):
     response = await client.get("/")
-    assert (response.status_code, response.headers["location"]) == (307, "/graphql")
+    assert response.status_code == 200 and '<script type="module" src="/dashboard/main.js">' in response.text
+    graphiql = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert graphiql.status_code == 200 and "GraphiQL" in graphiql.text
 
 
 async def test_graphiql_does_not_keep_the_headers_tab_in_browser_storage(client):
