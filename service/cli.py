@@ -81,7 +81,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     print(f"llm-usage: database: {where}; migrations applied.", flush=True)
     if message:
         print(message, flush=True)
-    print(f"llm-usage: GraphiQL and the API at {graphql_url}", flush=True)
+    print(f"llm-usage: the dashboard at http://{host}:{port}/, GraphiQL and the API at {graphql_url}", flush=True)
     if workers > 1 and not settings.database_url:
         # The workers reach this process's embedded PostgreSQL by its URL, so that this process alone is on its
         # list of users and stops it on exit (a worker ends by SIGTERM, which skips its atexit handlers).

@@ -89,6 +89,9 @@ def test_sigterm_stops_serve_and_its_embedded_postgres(data_dir, workers):
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) >= 0, "killed by the signal: its atexit handlers did not run"
         assert wait_until(lambda: not alive(postgres), STOPS_WITHIN_S), "the embedded PostgreSQL is still running"
+    announced = (data_dir / "serve.log").read_text()
+    assert "llm-usage: the dashboard at http://127.0.0.1:" in announced, announced
+    assert "/, GraphiQL and the API at http://127.0.0.1:" in announced, announced
 
 
 def test_a_server_killed_outright_does_not_keep_postgres_running_after_the_next_one(data_dir):
