@@ -7,7 +7,7 @@ from typing import Protocol
 import strawberry
 
 from modules.access.service import AccessService
-from modules.access.types import ApiKeyType, CreateApiKeyInput, CreateApiKeyPayload
+from modules.access.types import ApiKeyType, CreateApiKeyInput, CreateApiKeyPayload, ViewerType
 from modules.core.principal import Principal
 
 
@@ -18,6 +18,14 @@ class AccessContext(Protocol):
 
 @strawberry.type
 class AccessQuery:
+    @strawberry.field(
+        description="The key this request is made with (any valid key): its scopes, workspace and rate limit, so that "
+        "a client can tell what it may do before trying."
+    )
+    def viewer(self, info: strawberry.Info[AccessContext]) -> ViewerType:
+        info.context.principal.require_authenticated()
+        return ViewerType.from_principal(info.context.principal)
+
     @strawberry.field(description="A workspace's API keys (ADMIN); without workspaceId, the instance-wide keys.")
     async def api_keys(
         self, info: strawberry.Info[AccessContext], workspace_id: strawberry.ID | None = None

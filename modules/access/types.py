@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from modules.access.repository import ApiKey as ApiKeyData
-from modules.core.principal import Scope
+from modules.core.principal import Principal, Scope
 
 # strawberry.enum marks the class in place: fields annotate with the class itself, in types decorated after
 # this (strawberry resolves a field's type when its class is decorated).
@@ -40,6 +40,25 @@ class ApiKeyType:
             last_used_at=key.last_used_at,
             revoked_at=key.revoked_at,
             rate_limit_per_second=key.rate_limit_per_second,
+        )
+
+
+@strawberry.type(name="Viewer", description="The key this request is made with: what it may do, and where.")
+class ViewerType:
+    key_id: strawberry.ID | None = strawberry.field(description="Null: the operator's own principal.")
+    key_name: str
+    scopes: list[Scope] = strawberry.field(description="ADMIN implies READ and INGEST.")
+    workspace_id: strawberry.ID | None = strawberry.field(description="Null: an instance-wide key.")
+    rate_limit_per_second: float | None = strawberry.field(description="Requests per second; null: unlimited.")
+
+    @classmethod
+    def from_principal(cls, principal: Principal) -> ViewerType:
+        return cls(
+            key_id=strawberry.ID(str(principal.key_id)) if principal.key_id else None,
+            key_name=principal.name,
+            scopes=sorted(principal.scopes),
+            workspace_id=strawberry.ID(str(principal.workspace_id)) if principal.workspace_id else None,
+            rate_limit_per_second=principal.rate_limit,
         )
 
 

@@ -85,6 +85,7 @@ OPERATIONS: dict[str, Operation] = {
     "apiKeys": Operation(Scope.ADMIN, lambda w, _: f'{{ apiKeys(workspaceId: "{w}") {{ prefix }} }}'),
     "providers": Operation(ANY, lambda w, _: "{ providers { id } }", targeted=False),
     "models": Operation(ANY, lambda w, _: '{ models(provider: "openai", search: "4o") { id } }', targeted=False),
+    "viewer": Operation(ANY, lambda w, _: "{ viewer { scopes } }", targeted=False),
     "serverInfo": Operation(ANY, lambda w, _: "{ serverInfo { version catalogueVersion } }", targeted=False),
     "budgets": Operation(
         Scope.READ, lambda w, _: f'{{ budgets(workspaceId: "{w}") {{ id spentUsd alerts {{ id }} }} }}'

@@ -18,7 +18,7 @@ import { Users, UserPage } from "./views/users.js";
 import { Sessions, SessionPage } from "./views/sessions.js";
 import { Keys } from "./views/keys.js";
 
-const ADMIN_PROBE = "query AdminProbe($ws: ID) { apiKeys(workspaceId: $ws) { id } }";
+const VIEWER = "query Viewer { viewer { scopes } }";
 
 function route(segments, isAdmin) {
   const [view = "overview", id] = segments;
@@ -61,9 +61,9 @@ export function App() {
 
   useEffect(() => {
     if (!workspace) return;
-    // The API has no "who am I": a key may manage the workspace when it may list its keys.
-    graphql(ADMIN_PROBE, { ws: workspace.slug }).then(
-      () => setSession((s) => ({ ...s, isAdmin: true })),
+    // The key says what it may do: ADMIN manages (a workspace key only its own workspace, the one it sees).
+    graphql(VIEWER).then(
+      ({ viewer }) => setSession((s) => ({ ...s, isAdmin: viewer.scopes.includes("ADMIN") })),
       () => setSession((s) => ({ ...s, isAdmin: false })),
     );
   }, [workspace?.slug]);
