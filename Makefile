@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint schema migrate explain bench clean lock
+.PHONY: serve test lint schema migrate explain bench clean lock mutate
 
 # constraints.txt pins every dependency to the versions CI tested; `make lock` moves them to the newest.
 $(STAMP): pyproject.toml client/pyproject.toml constraints.txt
@@ -42,6 +42,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/export_memory.py
+
+# Mutation testing of the core (tests/mutation/run.py, groups in pyproject.toml); slow, so not part of `test`.
+# MUTATE_WORKERS=2 for two mutants at a time; MUTATE_ARGS="--group budgets" for one group; the report's path
+# is printed at the end (MUTATE_ARGS="--report docs/x.md" to choose it).
+MUTATE_WORKERS ?= 1
+mutate: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[mutate]'
+	MUTATE_WORKERS=$(MUTATE_WORKERS) $(BIN)/python tests/mutation/run.py $(MUTATE_ARGS)
 
 explain: $(STAMP)
 	$(BIN)/python bench/explain_queries.py

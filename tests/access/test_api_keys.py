@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -38,10 +39,12 @@ async def test_a_key_is_shown_once_and_stored_only_as_its_hash(gql, workspace, d
 async def test_using_a_key_records_when_and_revoking_it_stops_it_at_once(gql, workspace, container):
     ingest = gql.as_key(await create_key(container, workspace="acme", scopes=(Scope.INGEST,)))
     await ingest.data(TRACK)
-    [key] = (await gql.data('{ apiKeys(workspaceId: "acme") { id lastUsedAt } }'))["apiKeys"]
-    assert key["lastUsedAt"] is not None
+    [key] = (await gql.data('{ apiKeys(workspaceId: "acme") { id createdAt lastUsedAt revokedAt } }'))["apiKeys"]
+    created, used = datetime.fromisoformat(key["createdAt"]), datetime.fromisoformat(key["lastUsedAt"])
+    assert (key["revokedAt"], created <= used <= datetime.now(UTC)) == (None, True)
     revoked = await gql.data(f'mutation {{ revokeApiKey(id: "{key["id"]}") {{ revokedAt }} }}')
-    assert revoked["revokeApiKey"]["revokedAt"] is not None
+    revoked_at = datetime.fromisoformat(revoked["revokeApiKey"]["revokedAt"])
+    assert used <= revoked_at <= datetime.now(UTC) and revoked_at - created < timedelta(minutes=1)
     error = await ingest.error(TRACK)
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert error["message"] == "unknown or revoked API key"

@@ -11,7 +11,6 @@ from modules.usage.retention.service import UsageRetention
 from tests.budgets.conftest import LOOPBACK
 
 BUDGET_FIELDS = "id name scope scopeValue period timeZone limitUsd thresholds paused spentUsd remainingUsd percentUsed exceeded periodStart periodEnd"
-NOW = datetime.now(UTC)
 
 
 async def create_budget(gql, **fields) -> dict:
@@ -25,7 +24,7 @@ async def create_budget(gql, **fields) -> dict:
 
 async def track(gql, *costs: str, at: datetime | None = None, **fields) -> dict:
     """One batch: an event per cost (the caller's own figure, so sums are exact)."""
-    occurred = (at or NOW).isoformat()
+    occurred = (at or datetime.now(UTC)).isoformat()  # now at use: a module-level NOW goes stale
     inputs = [
         {
             "workspaceId": "acme",
@@ -51,8 +50,9 @@ async def budget(gql, budget_id: str) -> dict:
 
 
 async def test_a_budget_is_created_with_defaults_and_a_secret_shown_once(gql, workspace):
+    now = datetime.now(UTC)
     created = await create_budget(gql)
-    assert created["webhookSecret"].startswith("whsec_") and len(created["webhookSecret"]) > 40
+    assert (created["webhookSecret"][:6], len(created["webhookSecret"])) == ("whsec_", 6 + 43)  # 32 random bytes
     b = created["budget"]
     assert (b["scope"], b["scopeValue"], b["period"], b["timeZone"], b["thresholds"], b["paused"]) == (
         "WORKSPACE",
@@ -69,7 +69,7 @@ async def test_a_budget_is_created_with_defaults_and_a_secret_shown_once(gql, wo
         "0",
         False,
     )
-    start = NOW.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     assert datetime.fromisoformat(b["periodStart"]) == start
     assert datetime.fromisoformat(b["periodEnd"]) == (start + timedelta(days=32)).replace(day=1)
     listed = await gql.data('{ budgets(workspaceId: "acme") { id webhookUrls } }')

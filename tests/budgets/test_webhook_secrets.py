@@ -165,7 +165,9 @@ async def test_below_admin_an_attempt_shows_only_whether_it_was_delivered(
         (False, 500, "HTTP 500"),
         (True, 200, None),
     ]
-    assert all(isinstance(a["durationMs"], int) for a in attempts)
+    assert all(
+        type(a["durationMs"]) is int and 0 <= a["durationMs"] < 30_000 for a in attempts
+    )  # a loopback round trip
 
 
 @pytest.mark.parametrize("webhook_allow_hosts", [LOOPBACK])

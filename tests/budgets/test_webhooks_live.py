@@ -94,7 +94,12 @@ async def test_a_failing_receiver_gets_the_alert_on_the_third_attempt_with_a_val
         budget_id, secret = create_budget(server, workspace_live, receiver.url)
         spend(server, workspace_live, "0.6")  # crosses 50% of 1
         await wait_for(lambda: len(receiver.received) == 3)
-        await asyncio.sleep(1.0)  # nothing more comes once delivered
+        # Nothing more comes once delivered: a later alert (80%) arrives, and the 50% one was not sent again
+        # before it (a delivery due again would be claimed first: they go out in order of next attempt).
+        spend(server, workspace_live, "0.3")
+        await wait_for(lambda: len(receiver.received) == 4)
+        later = receiver.received.pop()
+        assert (later.answered, json.loads(later.body)["alert"]["thresholdPercent"]) == (200, 80)
         assert [r.answered for r in receiver.received] == [500, 503, 200]
         assert len({r.body for r in receiver.received}) == 1  # the same bytes every attempt
         final = receiver.received[-1]
@@ -104,7 +109,8 @@ async def test_a_failing_receiver_gets_the_alert_on_the_third_attempt_with_a_val
         assert body["alert"]["thresholdPercent"] == 50 and body["alert"]["spentUsd"] == "0.6"
         assert body["alert"]["budgetId"] == budget_id and body["alert"]["limitUsd"] == "1"
         assert "crossed 50%" in body["text"]  # Slack shows `text`
-        [delivery] = deliveries(server, workspace_live, budget_id)
+        [later_delivery, delivery] = deliveries(server, workspace_live, budget_id)  # newest first
+        assert (later_delivery["status"], later_delivery["attemptCount"]) == ("DELIVERED", 1)
         assert (delivery["status"], delivery["attemptCount"]) == ("DELIVERED", 3)
         assert [a["statusCode"] for a in delivery["attempts"]] == [500, 503, 200]
         assert [a["error"] for a in delivery["attempts"]] == ["HTTP 500", "HTTP 503", None]
@@ -134,11 +140,16 @@ async def test_a_delivery_pending_when_the_server_stops_is_delivered_once_after_
     server.start()
     try:
         await wait_for(lambda: len(receiver.received) == 2)
-        await asyncio.sleep(1.0)
-        assert [r.answered for r in receiver.received] == [500, 200]
+        spend(server, workspace_live, "0.3")  # a later alert (80%): delivered once the 50% one is done with
+        await wait_for(lambda: len(receiver.received) == 3)
+        assert [(r.answered, json.loads(r.body)["alert"]["thresholdPercent"]) for r in receiver.received] == [
+            (500, 50),
+            (200, 50),
+            (200, 80),
+        ]
         assert signed_with(secret, receiver.received[1])
-        [delivery] = deliveries(server, workspace_live, budget_id)
-        assert (delivery["status"], delivery["attemptCount"]) == ("DELIVERED", 2)
+        delivered = deliveries(server, workspace_live, budget_id)
+        assert [(d["status"], d["attemptCount"]) for d in delivered] == [("DELIVERED", 1), ("DELIVERED", 2)]
     finally:
         server.stop()
 

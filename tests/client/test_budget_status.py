@@ -36,7 +36,11 @@ async def test_budget_status_says_when_a_call_would_count_against_an_exhausted_b
 
     async_tracker = AsyncUsageTracker(tenant.server.url, tenant.key, workspace_id=tenant.slug)
     again = await async_tracker.budget_status(user_id="alice")
-    assert again is not None and again.exceeded is True
+    assert again is not None and (again.exceeded, again.budget_name, again.remaining_usd) == (
+        True,
+        "Alice",
+        Decimal("-0.2"),
+    )
     await async_tracker.close()
 
 

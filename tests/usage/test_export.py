@@ -87,7 +87,13 @@ async def test_jsonl_export_with_a_filter(client, gql, events):
         if e.occurred_at >= dataset.DAY_TWO and e.model in ("gpt-4o", "gpt-4o-mini") and e.tags.get("env") == "prod"
     ]
     assert sorted(r["requestId"] for r in records) == sorted(e.request_id for e in expected)
-    assert all(isinstance(r["costUsd"], str) and isinstance(r["promptTokens"], int) for r in records)
+    by_id = {r["requestId"]: r for r in records}
+    assert {
+        e.request_id: (by_id[e.request_id]["promptTokens"], Decimal(by_id[e.request_id]["costUsd"])) for e in expected
+    } == {
+        e.request_id: (e.prompt, e.cost) for e in expected
+    }  # JSON numbers for tokens, exact decimal strings for money
+    assert {type(r["costUsd"]) for r in records} == {str}
 
 
 async def test_export_url_gives_the_same_download(client, gql, events):
