@@ -7,7 +7,13 @@ Starts an embedded PostgreSQL and `llm-usage serve` (rate limit off), then:
 1. batches of 1,000 events from 4 concurrent clients through POST /graphql (priced, validated, idempotent);
 2. the same number of rows through asyncpg `copy_records_to_table` into the same table and indexes;
 3. single `trackUsage` requests from 32 concurrent clients: requests/s, p50 and p99 latency.
-Prints events/s of each, the ratio, and the server's peak RSS during each phase.
+4. single `trackUsage` requests from 8 clients (the p99 target);
+5. the Python client (`AsyncUsageTracker`, its defaults) sending events as fast as it can: its sustained rate;
+6. the GraphQL floor: a second server process with the same `TrackUsageInput`, this project's GraphQL view and
+   its parser/validation caches, whose mutations do nothing (`trackUsageBatch` of 1,000 at 4 clients, single
+   `trackUsage` at 32 clients).
+Prints events/s of each, the issue's three ratios (batch/COPY, single/floor, client/COPY), and the server's peak
+RSS during each phase. `python bench/ingest.py --floor PORT` runs the floor server alone.
 """
 
 from __future__ import annotations
@@ -30,12 +36,19 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
+import strawberry
+from llm_usage_client import AsyncUsageTracker
+from strawberry.schema.config import StrawberryConfig
 
 from modules.core.principal import Principal, Scope
+from modules.core.scalars import SCALAR_MAP
+from modules.usage.ingest.inputs import TrackUsageInput
 from service.config import Settings
 from service.container import ApplicationContainer
 from service.context import provide
 from service.database import start_embedded_postgres
+from service.documents import query_protection
+from service.graphql_http import GraphQLOverHTTP
 from service.migrations import upgrade_to_head
 
 EVENTS = int(os.environ.get("BENCH_INGEST_EVENTS", "100000"))
@@ -58,6 +71,52 @@ MODELS = [
 ]
 TRACK_BATCH = "mutation($i: [TrackUsageInput!]!) { trackUsageBatch(inputs: $i) { insertedCount } }"
 TRACK_ONE = "mutation($i: TrackUsageInput!) { trackUsage(input: $i) { duplicate } }"
+FLOOR_BATCHES = int(os.environ.get("BENCH_FLOOR_BATCHES", "40"))
+P99_CLIENTS = 8
+
+
+@strawberry.type
+class FloorAnswer:
+    duplicate: bool = False
+    inserted_count: int = 0
+
+
+@strawberry.type
+class FloorQuery:
+    @strawberry.field
+    def ok(self) -> bool:
+        return True
+
+
+@strawberry.type
+class FloorMutation:
+    """The floor's mutations: the real TrackUsageInput, converted as the service converts it, then nothing."""
+
+    @strawberry.mutation
+    def track_usage(self, input: TrackUsageInput) -> FloorAnswer:
+        return FloorAnswer()
+
+    @strawberry.mutation
+    def track_usage_batch(self, inputs: list[TrackUsageInput]) -> FloorAnswer:
+        return FloorAnswer(inserted_count=len(inputs))
+
+
+def floor_app() -> GraphQLOverHTTP:
+    """The GraphQL floor: this project's GraphQL-over-HTTP view and document caches over mutations that do
+    nothing."""
+    schema = strawberry.Schema(
+        query=FloorQuery,
+        mutation=FloorMutation,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        extensions=query_protection(production=False),
+    )
+    return GraphQLOverHTTP(schema)
+
+
+def serve_floor(port: int) -> None:
+    from service.server import run, server_config
+
+    run(server_config(floor_app(), host="127.0.0.1", port=port, log_level="warning"))
 
 
 def usage_input(rng: random.Random, now: datetime) -> dict[str, Any]:
@@ -210,35 +269,69 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
             copy_rate = len(records) / (time.perf_counter() - started)
             await connection.close()
 
-            latencies: list[float] = []
+            async def singles(client: httpx.AsyncClient, clients: int, requests: int) -> tuple[float, float, float]:
+                """Requests/s, p50 and p99 (ms) of single trackUsage calls from `clients` at once."""
+                latencies: list[float] = []
 
-            async def send_singles(count: int) -> None:
-                for _ in range(count):
-                    item = usage_input(rng, now)
-                    begun = time.perf_counter()
-                    body = (await http.post("/graphql", json={"query": TRACK_ONE, "variables": {"i": item}})).json()
-                    latencies.append(time.perf_counter() - begun)
-                    assert body == {"data": {"trackUsage": {"duplicate": False}}}, body
+                async def send(count: int) -> None:
+                    for _ in range(count):
+                        item = usage_input(rng, now)
+                        begun = time.perf_counter()
+                        body = (
+                            await client.post("/graphql", json={"query": TRACK_ONE, "variables": {"i": item}})
+                        ).json()
+                        latencies.append(time.perf_counter() - begun)
+                        assert body == {"data": {"trackUsage": {"duplicate": False}}}, body
 
+                started = time.perf_counter()
+                await rss.watch(asyncio.gather(*(send(requests // clients) for _ in range(clients))))
+                rate = len(latencies) / (time.perf_counter() - started)
+                ordered = sorted(latencies)
+                return rate, statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.99) - 1] * 1000
+
+            single_rate, p50, p99 = await singles(http, SINGLE_CLIENTS, SINGLES)
+            single_peak, rss.peak = rss.peak, 0
+            _, p50_8, p99_8 = await singles(http, P99_CLIENTS, SINGLES // 4)
+            p99_peak, rss.peak = rss.peak, 0
+
+            tracker = AsyncUsageTracker(f"http://127.0.0.1:{PORT}", key)
+            fields = [{snake(k): v for k, v in usage_input(rng, now).items()} for _ in range(EVENTS // 2)]
             started = time.perf_counter()
-            await rss.watch(asyncio.gather(*(send_singles(SINGLES // SINGLE_CLIENTS) for _ in range(SINGLE_CLIENTS))))
-            single_rate = len(latencies) / (time.perf_counter() - started)
-            ordered = sorted(latencies)
-            p50, p99 = statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.99) - 1] * 1000
 
-        print(
-            f"server: {WORKERS} process(es); machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; {len(records):,} events a phase"
-        )
-        print(
-            f"trackUsageBatch (HTTP, {BATCH_CLIENTS} clients x {BATCH}): {http_rate:9,.0f} events/s   peak RSS {batch_peak / 1e6:.0f} MB"
-        )
-        print(
-            f"raw COPY (asyncpg, same table):          {copy_rate:9,.0f} events/s   ratio HTTP/COPY {http_rate / copy_rate:.2f}"
-        )
-        print(
-            f"trackUsage ({SINGLE_CLIENTS} clients):                {single_rate:9,.0f} requests/s  p50 {p50:.1f} ms  p99 {p99:.1f} ms"
-            f"   peak RSS {rss.peak / 1e6:.0f} MB"
-        )
+            async def track_all() -> None:
+                for event in fields:
+                    tracker.track(**event)
+                    if tracker.settings.stats.queued % BATCH == 0:
+                        await asyncio.sleep(0)  # let the sender run, as a service's own awaits would
+                await tracker.flush(timeout=600)
+
+            await rss.watch(track_all())
+            client_rate = len(fields) / (time.perf_counter() - started)
+            client_peak = rss.peak
+            stats = tracker.settings.stats
+            assert (stats.inserted, stats.dropped) == (len(fields), 0), stats
+            await tracker.close()
+
+        floor_batch, floor_single = await measure_floor(rng, now)
+
+        lines = [
+            f"server: {WORKERS} process(es); machine: {os.cpu_count()} cores, "
+            f"{psutil.virtual_memory().total / 2**30:.0f} GiB; {len(records):,} events a phase",
+            f"raw COPY (asyncpg, same table):               {copy_rate:9,.0f} events/s",
+            f"trackUsageBatch (HTTP, {BATCH_CLIENTS} clients x {BATCH}):      {http_rate:9,.0f} events/s"
+            f"    ratio batch/COPY {http_rate / copy_rate:.3f}   peak RSS {batch_peak / 1e6:.0f} MB",
+            f"  floor: do-nothing trackUsageBatch:          {floor_batch:9,.0f} events/s    ratio floor/COPY "
+            f"{floor_batch / copy_rate:.3f}",
+            f"trackUsage ({SINGLE_CLIENTS} clients):                     {single_rate:9,.0f} requests/s  "
+            f"ratio single/floor {single_rate / floor_single:.3f}   p50 {p50:.1f} ms  p99 {p99:.1f} ms   "
+            f"peak RSS {single_peak / 1e6:.0f} MB",
+            f"  floor: do-nothing trackUsage:               {floor_single:9,.0f} requests/s",
+            f"trackUsage ({P99_CLIENTS} clients):                                        p50 {p50_8:.1f} ms  "
+            f"p99 {p99_8:.1f} ms   peak RSS {p99_peak / 1e6:.0f} MB",
+            f"Python client (AsyncUsageTracker, defaults):  {client_rate:9,.0f} events/s    ratio client/COPY "
+            f"{client_rate / copy_rate:.3f}   peak RSS {client_peak / 1e6:.0f} MB",
+        ]
+        print("\n".join(lines))
     finally:
         for child in psutil.Process(server.pid).children(recursive=True) if PROFILE else []:
             child.send_signal(subprocess.signal.SIGINT)
@@ -246,7 +339,56 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
         server.wait(60)
 
 
+def snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+async def measure_floor(rng: random.Random, now: datetime) -> tuple[float, float]:
+    """Events/s of a do-nothing trackUsageBatch (4 clients x 1,000) and requests/s of a do-nothing trackUsage
+    (32 clients), against the floor server (a process of its own, started now and stopped after)."""
+    port = PORT + 1
+    floor = subprocess.Popen([sys.executable, __file__, "--floor", str(port)])  # noqa: ASYNC220 - before measuring
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=120, limits=httpx.Limits(max_connections=SINGLE_CLIENTS + 4)
+        ) as http:
+            for _ in range(300):
+                try:
+                    await http.post("/graphql", json={"query": "{ ok }"})
+                    break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.1)
+            batches = [[usage_input(rng, now) for _ in range(BATCH)] for _ in range(FLOOR_BATCHES)]
+
+            async def send_batches(mine: list[list[dict[str, Any]]]) -> None:
+                for batch in mine:
+                    body = (await http.post("/graphql", json={"query": TRACK_BATCH, "variables": {"i": batch}})).json()
+                    assert body == {"data": {"trackUsageBatch": {"insertedCount": BATCH}}}, body
+
+            await send_batches(batches[:2])  # warm-up
+            started = time.perf_counter()
+            await asyncio.gather(*(send_batches(batches[n::BATCH_CLIENTS]) for n in range(BATCH_CLIENTS)))
+            batch_rate = FLOOR_BATCHES * BATCH / (time.perf_counter() - started)
+            items = [usage_input(rng, now) for _ in range(SINGLES)]
+
+            async def send_singles(mine: list[dict[str, Any]]) -> None:
+                for item in mine:
+                    body = (await http.post("/graphql", json={"query": TRACK_ONE, "variables": {"i": item}})).json()
+                    assert body == {"data": {"trackUsage": {"duplicate": False}}}, body
+
+            started = time.perf_counter()
+            await asyncio.gather(*(send_singles(items[n::SINGLE_CLIENTS]) for n in range(SINGLE_CLIENTS)))
+            single_rate = len(items) / (time.perf_counter() - started)
+    finally:
+        floor.terminate()
+        floor.wait(30)
+    return batch_rate, single_rate
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--floor"]:
+        serve_floor(int(sys.argv[2]))
+        return
     url = start_embedded_postgres(Path(tempfile.mkdtemp(prefix="llm-usage-bench-")), temporary=True)
     dsn, key, workspace_id = asyncio.run(prepare(url))
     asyncio.run(run(dsn, key, workspace_id))

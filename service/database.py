@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from modules.core.database import Database
 from modules.core.errors import Unavailable
@@ -135,7 +137,9 @@ def connect(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,  # a connection broken by a database restart is replaced, not used
+        # No pool_pre_ping (a round trip per checkout): a connection the server closed is replaced at checkout
+        # (closed_at_checkout), and a unit of work that met a connection dead unnoticed is retried once
+        # (modules.core.database.once_more_if_disconnected).
         pool_timeout=POOL_TIMEOUT_S,
         connect_args={
             "timeout": CONNECT_TIMEOUT_S,
@@ -144,7 +148,17 @@ def connect(
         **engine_options,
     )
     event.listen(engine.sync_engine, "do_connect", connect_or_unavailable)
+    event.listen(engine.sync_engine, "checkout", closed_at_checkout)
     return Database(engine=engine, session_factory=async_sessionmaker(engine, expire_on_commit=False))
+
+
+def closed_at_checkout(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    """A pooled connection whose socket the server closed (a restart: asyncpg saw the end of the stream while it
+    sat in the pool) is thrown away and another taken, without a round trip (SQLAlchemy's DisconnectionError
+    protocol: the pool retries the checkout)."""
+    driver_connection = record.driver_connection
+    if driver_connection is not None and driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def connect_or_unavailable(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -27,3 +34,17 @@ class Database:
 
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+
+
+async def once_more_if_disconnected(work: Callable[[], Awaitable[T]]) -> T:
+    """`work`, a whole unit of work, done again once on another connection when the one it had was dead (the
+    pool drops those the server closed, but a restart's goodbye may not have been read yet): what pool_pre_ping
+    did with a round trip on every checkout, paid only when it happens. `work` must be safe to repeat (its
+    transaction rolled back, or committed and then recognised, as idempotent writes are)."""
+    try:
+        return await work()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.info("a database connection was dead; the unit of work is done again on another: %s", error.orig)
+        return await work()

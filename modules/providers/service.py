@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Conflict, Problem
 from modules.core.ids import parse_uuid
@@ -73,12 +75,18 @@ class ProviderService:
         self.catalogue = catalogue
         self.workspaces = workspaces
 
-    async def price_many(self, requests: Sequence[PriceRequest]) -> list[PricedCost]:
+    async def price_many(
+        self, requests: Sequence[PriceRequest], session: AsyncSession | None = None
+    ) -> list[PricedCost]:
         """The cost of each call, in order: the workspace's override if one applies, else the catalogue's
-        price at the call's own time, else unknown."""
+        price at the call's own time, else unknown. Overrides are read in `session` when given (the caller's
+        transaction: one round trip, no transaction of its own)."""
         keys = {(r.workspace_id, r.provider, r.model) for r in requests}
-        async with self.database.session_factory() as session:
+        if session is not None:
             overrides = await self.repository.prices_for(session, keys)
+        else:
+            async with self.database.session_factory() as own:
+                overrides = await self.repository.prices_for(own, keys)
         by_key: dict[tuple[UUID, str, str], list[ModelPrice]] = {}
         for price in overrides:
             by_key.setdefault((price.workspace_id, price.provider, price.model), []).append(price)

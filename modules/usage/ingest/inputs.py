@@ -8,9 +8,11 @@ from decimal import Decimal
 import strawberry
 from strawberry.scalars import JSON
 
+from modules.usage.ingest.conversion import planned_conversion
 from modules.usage.records import UsageDraft, UsageStatus
 
 
+@planned_conversion
 @strawberry.input(
     description="One LLM call: the provider's own usage (rawUsage), read by genai-prices into every token kind, "
     "or counts given (promptTokens, completionTokens… and usageKinds), or both, which must then agree. "

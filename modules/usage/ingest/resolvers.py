@@ -47,7 +47,7 @@ class UsageMutation:
         results = await ctx.usage.track_batch(ctx.principal, [i.to_model() for i in inputs])
         duplicates = [r.duplicate for r in results]
         return TrackUsageBatchPayload(
-            events=[shown(r, ctx.principal) for r in results],
+            shown_events=lambda: [shown(r, ctx.principal) for r in results],
             duplicates=duplicates,
             inserted_count=duplicates.count(False),
             duplicate_count=duplicates.count(True),

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.core.database import Database
+from modules.core.database import Database, once_more_if_disconnected
 from modules.core.errors import BadUserInput, Problem
 from modules.core.ids import parse_uuid
 from modules.core.principal import Principal, Scope
@@ -93,9 +93,13 @@ class UsageService:
         if problems:
             self._observe(inserted=0, duplicates=0, rejected=len(items))
             raise BadUserInput(sorted(problems, key=lambda p: p.index or 0))
-        events = await self._priced_events(items, checked, workspaces, instance_ids, now, batch=batch)
+        request_ids = [item.request_id or str(uuid4()) for item in items]  # the same ids if the work is redone
+        events: list[NewUsageEvent] = []
 
         async def store(session: AsyncSession) -> tuple[list[UsageEvent], list[UsageEvent]]:
+            events[:] = await self._priced_events(
+                session, items, checked, workspaces, instance_ids, request_ids, now, batch=batch
+            )
             stored = await self.repository.insert_many(session, events)
             stored_now = {(e.workspace_id, e.request_id) for e in stored}
             earlier = [
@@ -108,7 +112,7 @@ class UsageService:
                     await hook.on_stored(session, stored)
             return stored, found_earlier
 
-        stored, found_earlier = await with_retries(self.database, store)
+        stored, found_earlier = await once_more_if_disconnected(lambda: with_retries(self.database, store))
         stored_now = {(e.workspace_id, e.request_id) for e in stored}
         by_key = {(e.workspace_id, e.request_id): e for e in [*stored, *found_earlier]}
         results, claimed = [], set()
@@ -158,16 +162,19 @@ class UsageService:
 
     async def _priced_events(
         self,
+        session: AsyncSession,
         items: Sequence[UsageDraft],
         checked: Sequence[CheckedInput],
         workspaces: dict[str, Workspace],
         instance_ids: Sequence[UUID | None],
+        request_ids: Sequence[str],
         now: datetime,
         *,
         batch: bool,
     ) -> list[NewUsageEvent]:
-        """Price what the caller did not price itself (its own figure wins: CALLER) and build the events.
-        Counts genai-prices cannot price (a part above its whole, in kinds only it checks) refuse the input."""
+        """Price what the caller did not price itself (its own figure wins: CALLER) and build the events; the
+        overrides are read in the storing transaction. Counts genai-prices cannot price (a part above its whole,
+        in kinds only it checks) refuse the input."""
         occurred = [item.occurred_at or now for item in items]
         to_price = [i for i, parts in enumerate(checked) if parts.cost_usd is None]
         requests = [
@@ -182,7 +189,7 @@ class UsageService:
             for i in to_price
         ]
         try:
-            priced = await self.providers.price_many(requests)
+            priced = await self.providers.price_many(requests, session)
         except UnpriceableUsage as refused:
             self._observe(inserted=0, duplicates=0, rejected=len(items))
             raise BadUserInput(
@@ -198,7 +205,7 @@ class UsageService:
             events.append(
                 NewUsageEvent(
                     workspace_id=workspaces[item.workspace_id].id,
-                    request_id=item.request_id or str(uuid4()),
+                    request_id=request_ids[index],
                     occurred_at=occurred[index],
                     received_at=now,
                     provider=parts.provider,

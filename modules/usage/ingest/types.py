@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import strawberry
@@ -22,12 +23,16 @@ class TrackUsagePayload:
 
 @strawberry.type
 class TrackUsageBatchPayload:
+    """The events are built only when the answer selects them (a batch's answer is often only its counts)."""
+
     events: list[UsageEventType | None] = strawberry.field(
-        description="One per input, in input order; null for a duplicate when the key cannot READ."
+        resolver=lambda root: root.shown_events(),  # built only when the answer selects them
+        description="One per input, in input order; null for a duplicate when the key cannot READ.",
     )
     duplicates: list[bool] = strawberry.field(description="For each input, whether it was stored before.")
     inserted_count: int
     duplicate_count: int
+    shown_events: strawberry.Private[Callable[[], list[UsageEventType | None]]]
 
 
 @strawberry.type(name="RecostResult", description="What recostUsage changed; caller-priced events are never touched.")
