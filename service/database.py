@@ -143,7 +143,13 @@ def connect(
         pool_timeout=POOL_TIMEOUT_S,
         connect_args={
             "timeout": CONNECT_TIMEOUT_S,
-            "server_settings": {"statement_timeout": str(STATEMENT_TIMEOUT_MS), **(server_settings or {})},
+            # TimeZone UTC whatever the server's default (initdb takes the host's: Europe/Paris on a laptop): the
+            # SQL's dates, date_trunc and casts then mean UTC days, as the rollups' buckets and the source chooser do.
+            "server_settings": {
+                "statement_timeout": str(STATEMENT_TIMEOUT_MS),
+                "TimeZone": "UTC",
+                **(server_settings or {}),
+            },
         },
         **engine_options,
     )
