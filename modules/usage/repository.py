@@ -73,6 +73,11 @@ UPDATE_COSTS_SQL = text(
     "WHERE e.id = c.id"
 )
 
+UPDATE_CATALOGUE_MODELS_SQL = text(
+    "UPDATE usage_events AS e SET catalogue_model = c.model "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:models AS text[])) AS c(id, model) WHERE e.id = c.id"
+)
+
 
 def event_from_mapping(row: Any) -> UsageEvent:
     values = {name: row[name] for name in EVENT_COLUMNS}
@@ -172,6 +177,11 @@ class UsageRepository:
             .with_for_update()
         )
         return [event_from_mapping(row) for row in (await session.execute(statement)).mappings()]
+
+    async def set_catalogue_models(self, session: AsyncSession, models: dict[int, str | None]) -> None:
+        """Each event's catalogue model (event id → the catalogue's id of its model, None: not in it)."""
+        if models:
+            await session.execute(UPDATE_CATALOGUE_MODELS_SQL, {"ids": list(models), "models": list(models.values())})
 
     async def set_costs(self, session: AsyncSession, costs: dict[int, PricedCost]) -> None:
         if not costs:

@@ -103,3 +103,26 @@ async def test_recosting_leaves_as_they_are_the_counts_a_newer_catalogue_cannot_
     result = (await gql.data(RECOST))["recostUsage"]
     # other: 1,000 x $0.3 + 100 x $2.5 per million, unchanged; kept: its stored $1, untouched.
     assert result == {"examined": 2, "changed": 0, "costBeforeUsd": "1.00055", "costAfterUsd": "1.00055"}
+
+
+async def test_recosting_names_the_catalogue_model_as_todays_catalogue_does(gql, workspace, database):
+    """An event stored before the catalogue knew its model (catalogue_model null) is grouped with its model's
+    other snapshots once re-costed."""
+    await gql.data(
+        TRACK_BATCH,
+        inputs=[call("dated", "gpt-4o-2024-08-06", provider="openai"), call("plain", "gpt-4o", provider="openai")],
+    )
+    async with database.session_factory.begin() as session:
+        await session.execute(text("UPDATE usage_events SET catalogue_model = NULL WHERE request_id = 'dated'"))
+    by_catalogue_model = """{ usage(filter: {workspaceId: "acme"}, groupBy: [CATALOGUE_MODEL]) {
+      groups { dimensions { value } metrics { calls } } } }"""
+
+    def rows(answer: dict) -> list[tuple[str | None, int]]:
+        return sorted(
+            ((g["dimensions"][0]["value"], g["metrics"]["calls"]) for g in answer["usage"]["groups"]),
+            key=lambda row: (row[0] is None, row[0] or ""),
+        )
+
+    assert rows(await gql.data(by_catalogue_model)) == [("gpt-4o", 1), (None, 1)]  # null: the model was unknown
+    await gql.data(RECOST)
+    assert rows(await gql.data(by_catalogue_model)) == [("gpt-4o", 2)]

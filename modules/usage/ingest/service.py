@@ -240,13 +240,15 @@ class UsageService:
         return events
 
     async def recost(self, principal: Principal, given: UsageFilterDraft) -> RecostResult:
-        """Price the filtered events again with today's overrides and catalogue, at each event's own time.
-        A caller's own figure is never touched. One transaction; rows are locked while re-priced."""
+        """Price the filtered events again with today's overrides and catalogue, at each event's own time, and
+        name their catalogue model as today's catalogue does. A caller's own figure is never touched. One
+        transaction; rows are locked while re-priced."""
         spec = await resolve_filter(self.workspaces, principal, given, Scope.ADMIN)
         examined, changed, before, after, last_id = 0, 0, Decimal(0), Decimal(0), 0
         async with self.database.session_factory.begin() as session:
             while events := await self.repository.priced_by_us(session, spec, after_id=last_id, limit=RECOST_CHUNK):
                 last_id = events[-1].id
+                by_id = {e.id: e for e in events}
                 try:
                     costs = await self.providers.price_many([price_request(e) for e in events])
                 except UnpriceableUsage as refused:  # counts a newer catalogue cannot price: left as they are
@@ -255,6 +257,11 @@ class UsageService:
                 await self.rollups.remove(session, list(updates))  # out at the old cost, back in at the new
                 await self.repository.set_costs(session, updates)
                 await self.rollups.add(session, list(updates))
+                # the catalogue may know a model it did not when the event came (or name it otherwise now)
+                models = {e.id: self.providers.catalogue_model(e.provider, e.model) for e in events}
+                await self.repository.set_catalogue_models(
+                    session, {id: model for id, model in models.items() if model != by_id[id].catalogue_model}
+                )
                 examined += len(events)
                 changed += len(updates)
                 before += sum((e.cost_usd or Decimal(0) for e in events), Decimal(0))
