@@ -79,6 +79,11 @@ class ApiKeyRepository:
         row = (await session.execute(statement)).scalar_one_or_none()
         return ApiKey.from_row(row) if row else None
 
+    async def revoked_at(self, session: AsyncSession, key_hash: str) -> datetime | None:
+        """When the key with this hash was revoked; None when there is no such key (or it is live)."""
+        statement = select(ApiKeyRow.revoked_at).where(ApiKeyRow.key_hash == key_hash)
+        return (await session.execute(statement)).scalar_one_or_none()
+
     async def get(self, session: AsyncSession, key_id: UUID) -> ApiKey | None:
         row = await session.get(ApiKeyRow, key_id)
         return ApiKey.from_row(row) if row else None

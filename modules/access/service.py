@@ -69,8 +69,12 @@ class AccessService:
         if principal is None:
             async with self.database.session_factory.begin() as session:
                 key = await self.repository.use(session, key_hash)
+                # Only who holds the secret learns it was revoked: 32 random bytes are not guessed.
+                revoked_at = None if key else await self.repository.revoked_at(session, key_hash)
+            if revoked_at is not None:
+                return Principal.anonymous(f"this API key was revoked at {revoked_at.isoformat()}")
             if key is None:
-                return Principal.anonymous("unknown or revoked API key")
+                return Principal.anonymous("unknown API key")
             rate = self.default_rate_limit
             if key.rate_limit_per_second is not None:  # the cap may have been lowered since the key was made
                 rate = min(key.rate_limit_per_second, self.max_rate_limit)

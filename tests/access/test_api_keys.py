@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from modules.access.keys import new_key
 from modules.core.principal import Scope
 from tests.conftest import create_key
 
@@ -47,7 +48,7 @@ async def test_using_a_key_records_when_and_revoking_it_stops_it_at_once(gql, wo
     assert used <= revoked_at <= datetime.now(UTC) and revoked_at - created < timedelta(minutes=1)
     error = await ingest.error(TRACK)
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
-    assert error["message"] == "unknown or revoked API key"
+    assert error["message"] == f"this API key was revoked at {revoked['revokeApiKey']['revokedAt']}"
 
 
 async def test_why_a_caller_is_not_authenticated(client, workspace):
@@ -55,6 +56,7 @@ async def test_why_a_caller_is_not_authenticated(client, workspace):
         (None, "send an API key: 'Authorization: Bearer llmu_…'"),
         ("Basic abc", "malformed Authorization header: expected 'Bearer llmu_…'"),
         ("Bearer llmu_short", "malformed Authorization header: expected 'Bearer llmu_…'"),
+        (f"Bearer {new_key()}", "unknown API key"),
     ):
         response = await client.post(
             "/graphql", json={"query": TRACK}, headers={"Authorization": header} if header else {}

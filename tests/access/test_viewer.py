@@ -36,5 +36,10 @@ async def test_a_revoked_key_is_refused(gql):
         'mutation { createApiKey(input: {workspaceId: "acme", name: "old", scopes: [READ]}) { apiKey { id } secret } }'
     )
     await gql.data(f'mutation {{ revokeApiKey(id: "{created["createApiKey"]["apiKey"]["id"]}") {{ id }} }}')
+    revoked = await gql.data('{ apiKeys(workspaceId: "acme") { id revokedAt } }')
+    [revoked_at] = [k["revokedAt"] for k in revoked["apiKeys"] if k["id"] == created["createApiKey"]["apiKey"]["id"]]
     error = await gql.as_key(created["createApiKey"]["secret"]).error(VIEWER)
-    assert (error["message"], error["extensions"]["code"]) == ("unknown or revoked API key", "UNAUTHENTICATED")
+    assert (error["message"], error["extensions"]["code"]) == (
+        f"this API key was revoked at {revoked_at}",
+        "UNAUTHENTICATED",
+    )

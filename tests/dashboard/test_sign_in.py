@@ -20,7 +20,7 @@ def test_a_read_key_opens_the_overview_and_is_kept_for_this_tab_only(browser, da
 @pytest.mark.parametrize(
     ("key", "message"),
     [
-        ("llmu_" + secrets.token_urlsafe(32), "This key is unknown or has been revoked."),
+        ("llmu_" + secrets.token_urlsafe(32), "This key is unknown: check that it was copied whole"),
         ("not-a-key", "That is not an llm-usage API key: keys start with llmu_."),
         (None, "This key can only record usage (INGEST)."),
     ],

@@ -8,7 +8,8 @@ export function refusalMessage(error) {
   if (error.code === "UNAUTHENTICATED") {
     if (/malformed/i.test(error.message)) return "That is not an llm-usage API key: keys start with llmu_.";
     if (/send an API key/i.test(error.message)) return "Paste an API key.";
-    return "This key is unknown or has been revoked. Ask an admin for a new one.";
+    if (/revoked/i.test(error.message)) return "This key has been revoked. Ask an admin for a new one.";
+    return "This key is unknown: check that it was copied whole, or ask an admin for a new one.";
   }
   if (error.code === "FORBIDDEN") {
     return "This key can only record usage (INGEST). The dashboard needs a key with READ (to look) or ADMIN (to manage).";
