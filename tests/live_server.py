@@ -101,12 +101,21 @@ class Tenant:
         return [e["node"] for e in response.json()["data"]["usageEvents"]["edges"]]
 
 
+@contextlib.contextmanager
+def serving(engine: AsyncEngine, **settings: Any) -> Iterator[LiveServer]:
+    """A live server over the test database, with `settings`, for the `with` block (or a fixture's life)."""
+    server = LiveServer(engine.url.render_as_string(hide_password=False), **settings)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def live_server(engine: AsyncEngine) -> Iterator[LiveServer]:
-    server = LiveServer(engine.url.render_as_string(hide_password=False))
-    server.start()
-    yield server
-    server.stop()
+    with serving(engine) as server:
+        yield server
 
 
 @dataclass

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.limits import ADMISSION_QUEUE, ADMISSION_SLOTS, RETRY_AFTER_S
-from tests.live_server import LiveServer, LiveWorkspace, live_workspace
+from tests.live_server import LiveServer, LiveWorkspace, live_workspace, serving
 
 TRACKS, QUERIES = 240, 80  # 320 at once: 10 run, 100 wait, the others are refused
 TRACK = "mutation($input: TrackUsageInput!) { trackUsage(input: $input) { duplicate event { requestId } } }"
@@ -32,12 +32,8 @@ ANALYTICS = """query($ws: ID!) { usageAnalytics(filter: {workspaceId: $ws}) {
 @pytest.fixture
 async def server(engine) -> AsyncIterator[LiveServer]:
     # Rate limiting off: the burst comes from one key, and this is about the process, not the key.
-    live = LiveServer(
-        engine.url.render_as_string(hide_password=False), rate_limit_per_second=None, webhooks_enabled=False
-    )
-    live.start()
-    yield live
-    live.stop()
+    with serving(engine, rate_limit_per_second=None, webhooks_enabled=False) as live:
+        yield live
 
 
 @pytest.fixture

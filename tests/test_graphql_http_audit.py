@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, serving
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -188,10 +188,8 @@ AUDIT = [
 
 @pytest.fixture(scope="module")
 def server(engine) -> Iterator[LiveServer]:
-    live = LiveServer(engine.url.render_as_string(hide_password=False))
-    live.start()
-    yield live
-    live.stop()
+    with serving(engine) as live:
+        yield live
 
 
 def send(server: LiveServer, item: Item) -> httpx.Response:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 import service.app
-from tests.live_server import LiveServer, LiveWorkspace, live_workspace
+from tests.live_server import LiveServer, LiveWorkspace, live_workspace, serving
 
 G = "application/graphql-response+json"
 GRAPHQL_RESPONSE = "application/graphql-response+json; charset=utf-8"
@@ -25,10 +25,8 @@ NO_KEY = "send an API key: 'Authorization: Bearer llmu_…'"
 
 @pytest.fixture(scope="module")
 def server(engine) -> Iterator[LiveServer]:
-    live = LiveServer(engine.url.render_as_string(hide_password=False))
-    live.start()
-    yield live
-    live.stop()
+    with serving(engine) as live:
+        yield live
 
 
 @pytest.fixture

@@ -248,7 +248,6 @@ class UsageService:
         async with self.database.session_factory.begin() as session:
             while events := await self.repository.priced_by_us(session, spec, after_id=last_id, limit=RECOST_CHUNK):
                 last_id = events[-1].id
-                by_id = {e.id: e for e in events}
                 try:
                     costs = await self.providers.price_many([price_request(e) for e in events])
                 except UnpriceableUsage as refused:  # counts a newer catalogue cannot price: left as they are
@@ -258,10 +257,12 @@ class UsageService:
                 await self.repository.set_costs(session, updates)
                 await self.rollups.add(session, list(updates))
                 # the catalogue may know a model it did not when the event came (or name it otherwise now)
-                models = {e.id: self.providers.catalogue_model(e.provider, e.model) for e in events}
-                await self.repository.set_catalogue_models(
-                    session, {id: model for id, model in models.items() if model != by_id[id].catalogue_model}
-                )
+                renamed = {
+                    e.id: now
+                    for e in events
+                    if (now := self.providers.catalogue_model(e.provider, e.model)) != e.catalogue_model
+                }
+                await self.repository.set_catalogue_models(session, renamed)
                 examined += len(events)
                 changed += len(updates)
                 before += sum((e.cost_usd or Decimal(0) for e in events), Decimal(0))
