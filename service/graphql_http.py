@@ -37,7 +37,7 @@ from service.context import Context
 from service.documents import parsed
 from service.http_errors import error_response, request_error_status, status_of
 from service.limits import MAX_TOKENS
-from service.media_types import CONTENT_TYPES, GRAPHQL_RESPONSE_JSON, JSON, accept_header, negotiated
+from service.media_types import CONTENT_TYPES, GRAPHQL_RESPONSE_JSON, JSON, request_media_type
 
 HTTP_EXCEPTION_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE"}
 NOT_ACCEPTABLE = f"GraphQL answers are {GRAPHQL_RESPONSE_JSON} or {JSON} (UTF-8): accept one of them"
@@ -77,7 +77,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         """The negotiated media type is the sub-response's Content-Type; none when the client accepts neither."""
         sub_response = await super().get_sub_response(request)
-        media_type = negotiated(accept_header(request.scope.get("headers") or []))
+        media_type = request_media_type(request.scope)
         if media_type is not None:
             sub_response.headers["content-type"] = CONTENT_TYPES[media_type]
         return sub_response

@@ -95,6 +95,17 @@ def accept_header(headers: Iterable[tuple[bytes, bytes]]) -> str:
     return ", ".join(value.decode("latin-1") for name, value in headers if name.lower() == b"accept")
 
 
+SCOPE_KEY = "llm_usage.media_type"  # a request's negotiated type, kept in its ASGI scope: negotiated once
+
+
+def request_media_type(scope: Scope) -> str | None:
+    """The negotiated media type of an HTTP request (None: it accepts neither), worked out once per request."""
+    if SCOPE_KEY not in scope:
+        scope[SCOPE_KEY] = negotiated(accept_header(scope.get("headers") or []))
+    media_type: str | None = scope[SCOPE_KEY]
+    return media_type
+
+
 class ErrorMediaTypes:
     """Sets `error_media_type` for the request: the negotiated type, or application/json when the client accepts
     neither (an error body then disregards Accept). Outside every middleware that answers errors itself."""
@@ -106,7 +117,7 @@ class ErrorMediaTypes:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = error_media_type.set(negotiated(accept_header(scope.get("headers") or [])) or JSON)
+        token = error_media_type.set(request_media_type(scope) or JSON)
         try:
             await self.app(scope, receive, send)
         finally:
