@@ -3,10 +3,12 @@
     BENCH_EVENTS=1000000 .venv/bin/python bench/analytics.py        (default 1,000,000; 10,000,000 for the full run)
 
 Generates realistic data with COPY (100 workspaces, Zipf-like sizes so the largest holds ~20%, 8 providers,
-40 models, 12 task types, 5,000 users, sessions, 2% errors, tags, 90 days), starts `llm-usage serve`, and for
+40 models, 12 task types, 5,000 users, sessions, 2% errors, tags, durations and times to first token, 90 days), starts `llm-usage serve`, and for
 the largest workspace and one 30-day window runs each query 50 times: p50/p95 of the API, of the same answer
 by a plain GROUP BY on the events table, and of loading the rows and summing in Python (the seed's way).
-The three answers are checked equal (every group's calls and cost). Prints the ratios and the server's peak RSS.
+The three answers are checked equal (every group's calls and cost). Percentile queries (from the rollup's latency
+histograms) are also checked within 2% of percentile_cont and timed against the same query 1 s off the UTC day
+(answered from the events, the way every percentile was before). Prints the ratios and the server's peak RSS.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def rows(workspace: uuid.UUID, count: int, rng: random.Random) -> list[tuple]:
                 prompt + completion,
                 cost,
                 "CATALOG",
-                rng.randrange(100, 9000),
+                (duration := rng.randrange(100, 9000)),
+                20 + duration // 4 + prompt % 300,  # time to first token: no draw of its own, the data set stays
                 "ERROR" if error else "SUCCESS",
                 f'{{"feature": "f{rng.randrange(6)}"}}',
             )
@@ -107,6 +110,7 @@ COLUMNS = [
     "cost_usd",
     "cost_source",
     "duration_ms",
+    "time_to_first_token_ms",
     "status",
     "tags",
 ]
@@ -145,7 +149,7 @@ async def seed(url: str) -> tuple[str, str]:
     for statement in rebuild_statements():  # COPY went around the insert path that keeps the rollups
         await connection.execute(statement)
     print(f"rollups rebuilt in {time.perf_counter() - rolled:.1f} s")
-    await connection.execute("ANALYZE usage_events, usage_daily, usage_hourly, usage_user_daily")
+    await connection.execute("ANALYZE usage_events, usage_daily, usage_hourly, usage_user_daily, usage_latency_daily")
     await connection.close()
     print(
         f"seeded {sum(sizes):,} events in {time.perf_counter() - started:.0f} s; largest workspace {sizes[0]:,} ({sizes[0] / sum(sizes):.0%})"
@@ -165,6 +169,9 @@ class Query:
     plain_sql: str
     api_rows: Callable[[dict[str, Any]], Rows]
     summed: Callable[[list[asyncpg.Record]], Rows]
+    # Percentile queries: the API's p95 per group key; plain_sql then ends with the exact p95 (percentile_cont),
+    # and the API is also timed on the window moved by a second (off the UTC day: answered from the events).
+    p95: Callable[[dict[str, Any]], dict[tuple[Any, ...], float]] | None = None
 
 
 def money(value: Any) -> Decimal:
@@ -254,13 +261,77 @@ QUERIES = {
 }
 
 
+PERCENTILE_QUERIES = {
+    "usageAnalytics p95 (overview tiles)": Query(
+        "{ usageAnalytics(filter: $f) { totals { calls costUsd p95DurationMs } } }",
+        f"SELECT '*', count(*), coalesce(sum(cost_usd), 0), percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) "
+        f"FROM usage_events WHERE {WHERE}",
+        lambda d: {metric_row(("*",), d["usageAnalytics"]["totals"])},
+        lambda rs: as_rows(summed_by(rs, lambda r: ("*",))),
+        lambda d: {("*",): d["usageAnalytics"]["totals"]["p95DurationMs"]},
+    ),
+    "usage(PROVIDER, MODEL) by p95 (performance)": Query(
+        "{ usage(filter: $f, groupBy: [PROVIDER, MODEL], orderBy: {by: P95_DURATION_MS, direction: DESC}, "
+        "limit: 50) { groups { dimensions { value } metrics { calls costUsd p50DurationMs p95DurationMs "
+        "p50TimeToFirstTokenMs p95TimeToFirstTokenMs } } } }",
+        f"SELECT provider, model, count(*), coalesce(sum(cost_usd), 0), percentile_cont(ARRAY[0.5, 0.95]) WITHIN "
+        f"GROUP (ORDER BY duration_ms), percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY "
+        f"time_to_first_token_ms), percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FROM usage_events "
+        f"WHERE {WHERE} GROUP BY provider, model",
+        lambda d: {metric_row(tuple(x["value"] for x in g["dimensions"]), g["metrics"]) for g in d["usage"]["groups"]},
+        lambda rs: as_rows(summed_by(rs, lambda r: (r["provider"], r["model"]))),
+        lambda d: {
+            tuple(x["value"] for x in g["dimensions"]): g["metrics"]["p95DurationMs"] for g in d["usage"]["groups"]
+        },
+    ),
+    "usageTimeSeries(DAY) p95 (performance)": Query(
+        "{ usageTimeSeries(filter: $f, interval: DAY) { buckets { start metrics { calls costUsd p50DurationMs "
+        "p95DurationMs p50TimeToFirstTokenMs p95TimeToFirstTokenMs } } } }",
+        f"SELECT date_trunc('day', occurred_at, 'UTC'), count(*), coalesce(sum(cost_usd), 0), "
+        f"percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY time_to_first_token_ms), "
+        f"percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FROM usage_events WHERE {WHERE} GROUP BY 1",
+        lambda d: {
+            metric_row((datetime.fromisoformat(b["start"]),), b["metrics"])
+            for b in d["usageTimeSeries"]["buckets"]
+            if b["metrics"]["calls"]
+        },
+        lambda rs: as_rows(
+            summed_by(
+                rs, lambda r: (r["occurred_at"].astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0),)
+            )
+        ),
+        lambda d: {
+            (datetime.fromisoformat(b["start"]),): b["metrics"]["p95DurationMs"]
+            for b in d["usageTimeSeries"]["buckets"]
+            if b["metrics"]["calls"]
+        },
+    ),
+}
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95) - 1] * 1000
 
 
-def plain_rows(records: list[asyncpg.Record]) -> Rows:
+def plain_rows(records: list[asyncpg.Record] | list[tuple[Any, ...]]) -> Rows:
     return {(*r[:-2], r[-2], money(r[-1])) for r in records}
+
+
+async def api_data(http: httpx.AsyncClient, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    body = (await http.post("/graphql", json={"query": document, "variables": variables})).json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def within_two_percent(name: str, approximate: dict[tuple[Any, ...], float], records: list[asyncpg.Record]) -> float:
+    """The largest relative error of the API's p95 against percentile_cont's (the plain SQL's last column)."""
+    exact = {tuple(r[: len(next(iter(approximate)))]): r[-1] for r in records}
+    assert exact.keys() == approximate.keys(), name
+    worst = max(abs(approximate[k] - exact[k]) / exact[k] for k in exact)
+    assert worst <= 0.02, (name, worst)
+    return worst
 
 
 async def compare(dsn: str, key: str) -> None:
@@ -284,6 +355,8 @@ async def compare(dsn: str, key: str) -> None:
                 except httpx.HTTPError:
                     await asyncio.sleep(0.1)
             variables = {"f": {"workspaceId": "w0", "from": WINDOW[0].isoformat(), "to": WINDOW[1].isoformat()}}
+            moved = [moment + timedelta(seconds=1) for moment in WINDOW]
+            off_the_day = {"f": {"workspaceId": "w0", "from": moved[0].isoformat(), "to": moved[1].isoformat()}}
             loads: list[float] = []
             for _ in range(max(3, RUNS // 10)):
                 started = time.perf_counter()
@@ -292,17 +365,21 @@ async def compare(dsn: str, key: str) -> None:
             print(
                 f"window: {len(records):,} events of the largest workspace; loading them: p50 {percentiles(loads)[0]:.0f} ms"
             )
-            for name, query in QUERIES.items():
-                plain, summing, samples = [], [], []
+            for name, query in {**QUERIES, **PERCENTILE_QUERIES}.items():
+                document = "query($f: UsageFilter!) " + query.graphql
+                plain, summing, samples, from_events = [], [], [], []
                 for _ in range(RUNS):
                     started = time.perf_counter()
-                    plain_answer = plain_rows(await connection.fetch(query.plain_sql, workspace, *WINDOW))
+                    plain_records = await connection.fetch(query.plain_sql, workspace, *WINDOW)
                     plain.append(time.perf_counter() - started)
+                keys = len(plain_records[0]) - 2
+                if query.p95 is not None:  # after the key, calls and cost: percentile arrays, then the exact p95
+                    keys = len(next(iter(query.p95(await api_data(http, document, variables)))))
+                plain_answer = plain_rows([tuple(r)[: keys + 2] for r in plain_records])
                 for _ in range(max(3, RUNS // 10)):
                     started = time.perf_counter()
                     summed_answer = query.summed(records)
                     summing.append(time.perf_counter() - started)
-                document = "query($f: UsageFilter!) " + query.graphql
                 for _ in range(RUNS):
                     started = time.perf_counter()
                     body = (await http.post("/graphql", json={"query": document, "variables": variables})).json()
@@ -319,6 +396,18 @@ async def compare(dsn: str, key: str) -> None:
                     f"x{plain_p50 / p50:6.2f} | load-and-sum {load_and_sum:7.0f} ms x{load_and_sum / p50:6.1f} "
                     f"| {len(api_answer):,} rows, equal"
                 )
+                if query.p95 is not None:
+                    worst = within_two_percent(name, query.p95(body["data"]), plain_records)
+                    for _ in range(RUNS):
+                        started = time.perf_counter()
+                        answer = await http.post("/graphql", json={"query": document, "variables": off_the_day})
+                        from_events.append(time.perf_counter() - started)
+                        assert "errors" not in answer.json()
+                    events_p50, events_p95 = percentiles(from_events)
+                    print(
+                        f"{'':32s} the same from the events (window 1 s off the day): p50 {events_p50:7.1f} ms "
+                        f"p95 {events_p95:7.1f} ms x{events_p50 / p50:6.1f}; p95 within {worst:.2%} of percentile_cont"
+                    )
         print(
             f"server peak RSS {peak / 1e6:.0f} MB; machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
         )

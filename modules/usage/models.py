@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     Text,
     UniqueConstraint,
     text,
@@ -130,6 +131,7 @@ class RollupSums:
     ttft_count: Mapped[int] = mapped_column(BigInteger)
     timed_completion_tokens: Mapped[int] = mapped_column(BigInteger)  # completion tokens of calls with a duration
     timed_duration_sum: Mapped[int] = mapped_column(BigInteger)
+    retries: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))  # the sum of retry_count
 
 
 class DailyUsageRow(RollupSums, Base):
@@ -202,3 +204,33 @@ class DailyUserUsageRow(RollupSums, Base):
     workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
     user_id: Mapped[str] = mapped_column(Text)
+
+
+class DailyLatencyRow(Base):
+    """Log-spaced histograms of durations and times to first token per workspace, UTC day, provider and model,
+    and per day over every model (provider and model null: what totals read, a few hundred rows a day)
+    (modules/usage/rollups/latency.py): counts that merge by addition, so percentiles of any set of days and
+    models come from them within 2% of exact. Kept with the rollups, in the transaction that stores events."""
+
+    __tablename__ = "usage_latency_daily"
+    __table_args__ = (
+        Index(
+            "uq_usage_latency_daily_key",
+            "workspace_id",
+            "day",
+            "provider",
+            "model",
+            "log_bucket",
+            unique=True,
+            postgresql_nulls_not_distinct=True,  # one row per day and bucket of every model
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    provider: Mapped[str | None] = mapped_column(Text)  # null: every provider and model
+    model: Mapped[str | None] = mapped_column(Text)
+    log_bucket: Mapped[int] = mapped_column(SmallInteger)
+    durations: Mapped[int] = mapped_column(BigInteger)  # calls whose duration_ms falls in the bucket
+    ttfts: Mapped[int] = mapped_column(BigInteger)  # calls whose time_to_first_token_ms falls in it

@@ -168,6 +168,7 @@ class UsageMetrics:
     p50_time_to_first_token_ms: float | None
     p95_time_to_first_token_ms: float | None
     avg_tokens_per_second: float | None
+    retries: int = 0  # the sum of the events' retry_count
 
     @classmethod
     def empty(cls) -> UsageMetrics:

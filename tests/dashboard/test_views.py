@@ -6,6 +6,9 @@ import csv
 import json
 import time
 
+import pytest
+
+from modules.usage.rollups.latency import bucket_of, representative
 from tests.dashboard.seed import FROM, RANGE, RECOST_FROM, RECOST_TO, TO
 
 
@@ -104,10 +107,22 @@ def test_performance_shows_latency_per_model_and_over_time(browser, dashboard):
         "claude-3-5-haiku-latest",
         "gpt-4o-mini",
     ]
-    assert [float(v) for v in browser.table("performance", "p95")] == [2000, 1200, 800, 400]
-    assert browser.table("performance", "ttft-p95")[1:3] == ["300", "200"]
+    # Whole UTC days: from the latency histograms, each call's bucket representative (within 2% of it).
+    histogram = [representative(bucket_of(ms)) for ms in (2000, 1200, 800, 400)]
+    assert [float(v) for v in browser.table("performance", "p95")] == histogram
+    assert histogram == pytest.approx([2000, 1200, 800, 400], rel=0.02)
+    ttft = [representative(bucket_of(ms)) for ms in (300, 200)]
+    assert [float(v) for v in browser.table("performance", "ttft-p95")[1:3]] == ttft
+    assert browser.table("performance", "retries") == ["0", "0", "0", "2"]  # r-3's retryCount: 2
+    assert browser.table("performance", "retries", "text") == ["0", "0", "0", "2"]
     chart = browser.find("figure[data-chart=latency]")
     assert (chart.get_attribute("data-series"), chart.get_attribute("data-points")) == ("4", "48")
+    # Retries over time, hourly (from the events): r-3's 2 in 11 June 08:00, the 33rd hour of the range.
+    retries = [
+        cell.get_attribute("data-value")
+        for cell in browser.find_all("table[data-table=throughput-data] td[data-col='2']")
+    ]
+    assert len(retries) == 48 and retries[32] == "2" and set(retries[:32] + retries[33:]) == {"0"}
 
 
 def test_users_and_one_users_page(browser, dashboard):

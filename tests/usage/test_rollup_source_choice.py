@@ -16,6 +16,7 @@ from modules.usage.records import TagCondition, UsageFilterSpec, UsageStatus
 
 W = uuid.uuid4()
 SUMS = MetricNeeds(duration_percentiles=False, ttft_percentiles=False, distinct_users=False)
+PERCENTILES = MetricNeeds(distinct_users=False)
 DAY = datetime(2026, 3, 10, tzinfo=UTC)
 HOUR = DAY + timedelta(hours=10)
 
@@ -43,8 +44,16 @@ CASES = [
     ("a microsecond past the hour", spec(start=HOUR + timedelta(microseconds=1)), SUMS, (), (), EVENTS),
     ("hourly series buckets", spec(start=DAY), SUMS, (), (HOUR, HOUR + timedelta(hours=1)), HOURLY),
     ("a bucket at half past", spec(start=DAY), SUMS, (), (HOUR + timedelta(minutes=30),), EVENTS),
-    ("duration percentiles", spec(), MetricNeeds(ttft_percentiles=False, distinct_users=False), (), (), EVENTS),
-    ("first-token percentiles", spec(), MetricNeeds(duration_percentiles=False, distinct_users=False), (), (), EVENTS),
+    # Percentiles: from the latency histograms beside the daily rollup, where they hold the filter and groups.
+    ("duration percentiles", spec(), MetricNeeds(ttft_percentiles=False, distinct_users=False), (), (), DAILY),
+    ("first-token percentiles", spec(), MetricNeeds(duration_percentiles=False, distinct_users=False), (), (), DAILY),
+    ("percentiles by model", spec(start=DAY), PERCENTILES, (UsageDimension.PROVIDER, UsageDimension.MODEL), (), DAILY),
+    ("percentiles of a task type", spec(task_type="chat"), PERCENTILES, (), (), EVENTS),
+    ("percentiles by task type", spec(), PERCENTILES, (UsageDimension.TASK_TYPE,), (), EVENTS),
+    ("percentiles of errors", spec(status=UsageStatus.ERROR), PERCENTILES, (), (), EVENTS),
+    ("percentiles of a user", spec(user_id="alice"), PERCENTILES, (), (), EVENTS),
+    ("percentiles by the hour", spec(start=HOUR), PERCENTILES, (), (), EVENTS),
+    ("percentiles of hourly buckets", spec(start=DAY), PERCENTILES, (), (HOUR, HOUR + timedelta(hours=1)), EVENTS),
     ("every metric", spec(), ALL_METRICS, (), (), EVENTS),
     (
         "distinct users of all events",

@@ -102,6 +102,7 @@ async def test_a_single_call_is_one_transaction_without_pings(pooled, monkeypatc
         "INSERT INTO usage_daily (workspace_id, d",
         "INSERT INTO usage_hourly (workspace_id, ",
         "INSERT INTO usage_user_daily (workspace_",
+        "INSERT INTO usage_latency_daily (workspa",
         "SELECT pg_notify($1, $2)",
         "SELECT budgets.id, budgets.workspace_id,",
         "COMMIT;",

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.usage.analytics.dimensions import UsageDimension
+from modules.usage.analytics.histograms import histogram_percentiles, wants_percentiles, with_percentiles
 from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
 from modules.usage.analytics.sources import EVENTS, Source, source_for
 from modules.usage.filter.conditions import filter_conditions
+from modules.usage.models import DailyLatencyRow as Latency
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup, UsageMetrics
 
@@ -25,10 +28,16 @@ TOTALS, BY_PROVIDER, BY_MODEL, BY_TASK_TYPE = 0b111, 0b011, 0b101, 0b110
 
 class UsageAggregates:
     def breakdown_statement(
-        self, spec: UsageFilterSpec, needs: MetricNeeds = ALL_METRICS, source: Source = EVENTS
+        self,
+        spec: UsageFilterSpec,
+        needs: MetricNeeds = ALL_METRICS,
+        source: Source = EVENTS,
+        grouped_percentiles: Collection[UsageDimension] = BREAKDOWN_DIMENSIONS,
     ) -> Select[Any]:
+        """On a rollup, percentiles come from the latency histograms: of the totals, and of the providers and
+        models if `grouped_percentiles` names any (task types' are never asked of a rollup: not in them)."""
         table = source.table
-        return (
+        sums = (
             select(
                 func.grouping(table.provider, table.model, table.task_type).label("grouping_mask"),
                 table.provider,
@@ -38,13 +47,31 @@ class UsageAggregates:
             )
             .where(*source.conditions(spec))
             .group_by(text("GROUPING SETS ((), (provider), (model), (task_type))"))
-            .order_by(
-                text("cost_usd DESC"),
-                text("calls DESC"),
-                table.provider.asc().nulls_last(),
-                table.model.asc().nulls_last(),
-                table.task_type.asc().nulls_last(),
-            )
+        )
+        if not (source.rollup and wants_percentiles(needs)):
+            found, columns = sums, table
+        else:
+            if grouped_percentiles:
+                latency = histogram_percentiles(
+                    spec,
+                    needs,
+                    [Latency.provider.label("provider"), Latency.model.label("model")],
+                    grouping_sets="GROUPING SETS ((log_bucket), (provider, log_bucket), (model, log_bucket))",
+                    mask=(func.grouping(Latency.provider, Latency.model) * 2 + 1).label("grouping_mask"),
+                    by_model=True,
+                )
+                joined = ["grouping_mask", "provider", "model"]
+            else:  # the totals only: from the rows of every model
+                latency = histogram_percentiles(spec, needs, mask=literal(TOTALS).label("grouping_mask"))
+                joined = ["grouping_mask"]
+            rows = with_percentiles(sums.subquery("sums"), latency, joined).subquery("rows")
+            found, columns = select(rows), rows.c
+        return found.order_by(
+            text("cost_usd DESC"),
+            text("calls DESC"),
+            columns.provider.asc().nulls_last(),
+            columns.model.asc().nulls_last(),
+            columns.task_type.asc().nulls_last(),
         )
 
     async def breakdown(
@@ -53,11 +80,14 @@ class UsageAggregates:
         spec: UsageFilterSpec,
         needs: MetricNeeds = ALL_METRICS,
         source: Source | None = None,
+        grouped_percentiles: Collection[UsageDimension] = BREAKDOWN_DIMENSIONS,
     ) -> UsageBreakdown:
         """Totals and the breakdowns by provider, model and task type: one statement, one scan (of the
-        smallest source that answers exactly, unless `source` is given)."""
-        source = source or source_for(spec, needs, BREAKDOWN_DIMENSIONS)
-        rows = (await session.execute(self.breakdown_statement(spec, needs, source))).all()
+        smallest source that answers, unless `source` is given). Percentiles are given for the totals and the
+        breakdowns by `grouped_percentiles` (null in the others: not asked, so the histograms may answer)."""
+        by = tuple(d for d in BREAKDOWN_DIMENSIONS if d in grouped_percentiles)
+        source = source or source_for(spec, needs, BREAKDOWN_DIMENSIONS, percentile_dimensions=by)
+        rows = (await session.execute(self.breakdown_statement(spec, needs, source, by))).all()
         groups: dict[int, list[UsageGroup]] = {BY_PROVIDER: [], BY_MODEL: [], BY_TASK_TYPE: []}
         totals = None
         for row in rows:
@@ -84,6 +114,8 @@ class UsageAggregates:
         """The filtered metrics, from the smallest source that answers exactly unless `source` is given."""
         source = source or source_for(spec, needs)
         statement = select(*source.metrics(needs)).where(*source.conditions(spec))
+        if source.rollup and wants_percentiles(needs):
+            statement = with_percentiles(statement.subquery("sums"), histogram_percentiles(spec, needs), [])
         return metrics_from_row((await session.execute(statement)).one())
 
     async def seen(self, session: AsyncSession, spec: UsageFilterSpec) -> tuple[datetime | None, datetime | None]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import CTE, Text, and_, bindparam, exists, func, select
+from sqlalchemy import CTE, ColumnElement, Text, and_, bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.usage.analytics.dimensions import GroupBy
+from modules.usage.analytics.histograms import histogram_percentiles, wants_percentiles, with_percentiles
 from modules.usage.analytics.metrics import (
     ALL_METRICS,
     MetricNeeds,
@@ -19,6 +20,7 @@ from modules.usage.analytics.metrics import (
     order_expression,
 )
 from modules.usage.analytics.sources import Source, source_for
+from modules.usage.models import DailyLatencyRow as Latency
 from modules.usage.records import DimensionGroup, GroupedUsage, UsageFilterSpec
 
 
@@ -42,7 +44,12 @@ class GroupedUsageReader:
         needs = combined(needs, needs_for_order(order_by))
         source = source or source_for(spec, needs, grouping.dimensions)
         keys = grouping.columns(source.table)
-        grouped = select(*keys, *source.metrics(needs)).where(*source.conditions(spec)).group_by(*keys).subquery("g")
+        sums = select(*keys, *source.metrics(needs)).where(*source.conditions(spec)).group_by(*keys)
+        if source.rollup and wants_percentiles(needs):
+            latency = histogram_percentiles(spec, needs, grouping.columns(Latency), by_model=True)
+            grouped = with_percentiles(sums.subquery("sums"), latency, [key.name for key in keys]).subquery("g")
+        else:
+            grouped = sums.subquery("g")
         order = order_expression(order_by, grouped)
         statement = (
             select(grouped)
@@ -78,13 +85,19 @@ class GroupedUsageReader:
                 for i in range(len(grouping.dimensions))
             ]
         ).cte("shown")
-        in_shown = exists().where(
-            and_(
-                *[
-                    shown_keys.c[f"k{i}"].is_not_distinct_from(grouping.expression(d, source.table))
-                    for i, d in enumerate(grouping.dimensions)
-                ]
+
+        def in_shown(table: Any) -> ColumnElement[bool]:
+            return exists().where(
+                and_(
+                    *[
+                        shown_keys.c[f"k{i}"].is_not_distinct_from(grouping.expression(d, table))
+                        for i, d in enumerate(grouping.dimensions)
+                    ]
+                )
             )
-        )
-        statement = select(*source.metrics(needs)).where(*source.conditions(spec), ~in_shown)
+
+        statement = select(*source.metrics(needs)).where(*source.conditions(spec), ~in_shown(source.table))
+        if source.rollup and wants_percentiles(needs):
+            latency = histogram_percentiles(spec, needs, where=[~in_shown(Latency)], by_model=True)
+            statement = with_percentiles(statement.subquery("sums"), latency, [])
         return metrics_from_row((await session.execute(statement)).one())

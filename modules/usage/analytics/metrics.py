@@ -36,6 +36,7 @@ OPTIONAL_SUMS = frozenset(
         "avg_duration_ms",
         "avg_time_to_first_token_ms",
         "avg_tokens_per_second",
+        "retries",
     }
 )
 AVERAGES = frozenset({"avg_duration_ms", "avg_time_to_first_token_ms", "avg_tokens_per_second"})
@@ -100,6 +101,7 @@ def metric_columns(needs: MetricNeeds = ALL_METRICS) -> list[ColumnElement[Any]]
                 "ttft_percentiles"
             ),
             throughput.cast(Float).label("avg_tokens_per_second"),
+            func.coalesce(func.sum(Event.retry_count), 0).cast(BigInteger).label("retries"),
         ],
         needs,
     )
@@ -131,6 +133,7 @@ def metrics_from_row(row: Any) -> UsageMetrics:
         p50_time_to_first_token_ms=ttft50,
         p95_time_to_first_token_ms=ttft95,
         avg_tokens_per_second=row.avg_tokens_per_second,
+        retries=row.retries,
     )
 
 

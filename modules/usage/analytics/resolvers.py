@@ -12,7 +12,7 @@ from modules.core.principal import Principal
 from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.inputs import UsageOrder
 from modules.usage.analytics.metrics import SortMetric
-from modules.usage.analytics.selection import child_fields, metric_needs
+from modules.usage.analytics.selection import asks_percentiles_under, child_fields, metric_needs
 from modules.usage.analytics.series import TimeInterval
 from modules.usage.analytics.service import UsageAnalyticsService, event_cursor
 from modules.usage.analytics.types import (
@@ -31,6 +31,13 @@ from modules.usage.export.formats import ExportFormat, filter_query
 from modules.usage.filter.inputs import UsageFilter
 from modules.usage.records import UsageFilterDraft
 from modules.usage.types import UsageEventType
+
+# usageAnalytics' breakdowns, by the dimension each groups by.
+BREAKDOWN_FIELDS = {
+    "byProvider": UsageDimension.PROVIDER,
+    "byModel": UsageDimension.MODEL,
+    "byTaskType": UsageDimension.TASK_TYPE,
+}
 
 # strawberry.enum marks the class in place: fields annotate with the class itself, in types decorated after
 # this (strawberry resolves a field's type when its class is decorated).
@@ -55,6 +62,8 @@ class UsageQuery:
             filter.to_model(),
             compare_to_previous=compare_to == UsageComparison.PREVIOUS_PERIOD,
             needs=metric_needs(info),
+            grouped_percentiles=[d for field, d in BREAKDOWN_FIELDS.items() if asks_percentiles_under(info, field)],
+            with_groups=bool(child_fields(info) & BREAKDOWN_FIELDS.keys()),
         )
         return UsageAnalyticsType.from_model(breakdown)
 

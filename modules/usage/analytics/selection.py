@@ -39,6 +39,7 @@ FIELD_SUMS = {
     "avgDurationMs": "avg_duration_ms",
     "avgTimeToFirstTokenMs": "avg_time_to_first_token_ms",
     "avgTokensPerSecond": "avg_tokens_per_second",
+    "retries": "retries",
 }
 
 
@@ -63,3 +64,19 @@ def metric_needs(info: strawberry.Info[Any]) -> MetricNeeds:
         distinct_users="distinctUsers" in names,
         sums=frozenset(FIELD_SUMS[name] for name in names & FIELD_SUMS.keys()),
     )
+
+
+def asks_percentiles_under(info: strawberry.Info[Any], field: str) -> bool:
+    """Whether a percentile is selected inside the child field `field` of the resolved field (a breakdown
+    whose task types' percentiles are not asked can take the others' from the latency histograms)."""
+
+    def under(selections: Iterable[Any]) -> Iterator[Any]:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                if selection.name == field:
+                    yield from selection.selections
+            else:
+                yield from under(selection.selections)
+
+    found = {name for top in info.selected_fields for name in selected_names(under(top.selections))}
+    return bool(found & (DURATION_PERCENTILES | TTFT_PERCENTILES))

@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modules.core.errors import BadUserInput
 from modules.core.time_zones import time_zone
 from modules.usage.analytics.dimensions import GroupBy
+from modules.usage.analytics.histograms import histogram_percentiles, wants_percentiles, with_percentiles
 from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
-from modules.usage.analytics.sources import Source, source_for
+from modules.usage.analytics.sources import HISTOGRAMS, Source, source_for
+from modules.usage.models import DailyLatencyRow as Latency
 from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
 
 MAX_BUCKETS = 2000
@@ -127,15 +129,16 @@ class SeriesReader:
         """One statement: each bucket's totals (and its groups, with GROUPING SETS), empty buckets as zeros;
         from the smallest source that answers exactly, unless `source` is given."""
         source = source or source_for(spec, needs, grouping.dimensions if grouping else (), bounds)
-        bucket = func.width_bucket(
-            source.time(), bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
-        ).label("bucket")
+        edges = bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
+        bucket = func.width_bucket(source.time(), edges).label("bucket")
         keys = grouping.columns(source.table) if grouping else []
         statement = select(bucket, *keys, *source.metrics(needs)).where(*source.conditions(spec))
+        sets = None
         if keys:
             names = ", ".join(f"d{i}" for i in range(len(keys)))
             statement = statement.add_columns(func.grouping(*keys).label("grouping_mask"))
-            statement = statement.group_by(text(f"GROUPING SETS ((bucket), (bucket, {names}))"))
+            sets = f"GROUPING SETS ((bucket), (bucket, {names}))"
+            statement = statement.group_by(text(sets))
             order = [
                 text("bucket"),
                 text("cost_usd DESC"),
@@ -145,6 +148,18 @@ class SeriesReader:
         else:
             statement = statement.group_by(text("bucket"))
             order = [text("bucket")]
+        if source.rollup and wants_percentiles(needs):
+            latency_keys = grouping.columns(Latency) if grouping else []
+            latency = histogram_percentiles(
+                spec,
+                needs,
+                [func.width_bucket(HISTOGRAMS.time(), edges).label("bucket"), *latency_keys],
+                grouping_sets=None if sets is None else sets.replace("(bucket", "(log_bucket, bucket"),
+                mask=func.grouping(*latency_keys).label("grouping_mask") if latency_keys else None,
+                by_model=bool(latency_keys),
+            )
+            joined = ["bucket", *[key.name for key in keys], *(["grouping_mask"] if keys else [])]
+            statement = select(with_percentiles(statement.subquery("sums"), latency, joined).subquery("rows"))
         rows = (await session.execute(statement.order_by(*order).limit(MAX_SERIES_ROWS + 1))).all()
         if len(rows) > MAX_SERIES_ROWS:
             raise BadUserInput.of("groupBy", f"more than {MAX_SERIES_ROWS} bucket groups: narrow the filter or range")

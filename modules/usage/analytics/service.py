@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Collection
 from contextlib import aclosing
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -11,7 +11,7 @@ from modules.core.database import Database
 from modules.core.errors import BadUserInput, NotFound
 from modules.core.pagination import check_page_size, decode_time_cursor, encode_cursor
 from modules.core.principal import Principal
-from modules.usage.analytics.aggregates import UsageAggregates
+from modules.usage.analytics.aggregates import BREAKDOWN_DIMENSIONS, UsageAggregates
 from modules.usage.analytics.dimensions import GroupBy, UsageDimension
 from modules.usage.analytics.grouping import GroupedUsageReader
 from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, SortMetric
@@ -71,14 +71,23 @@ class UsageAnalyticsService:
         *,
         compare_to_previous: bool = False,
         needs: MetricNeeds = ALL_METRICS,
+        grouped_percentiles: Collection[UsageDimension] = BREAKDOWN_DIMENSIONS,
+        with_groups: bool = True,
     ) -> UsageBreakdown:
-        """Totals and breakdowns; with `compare_to_previous`, also the totals of the period of the same length
-        just before [from, to) (both are then required)."""
+        """Totals and breakdowns (without `with_groups`, the totals alone: one aggregate, the breakdowns empty);
+        with `compare_to_previous`, also the totals of the period of the same length just before [from, to)
+        (both are then required)."""
         spec = await resolve_filter(self.workspaces, principal, given)
         if compare_to_previous and (spec.start is None or spec.end is None):
             raise BadUserInput.of("compareTo", "needs filter.from and filter.to to know the period to compare")
         async with self.database.session_factory() as session:
-            breakdown = await self.aggregates.breakdown(session, spec, needs)
+            if with_groups:
+                breakdown = await self.aggregates.breakdown(
+                    session, spec, needs, grouped_percentiles=grouped_percentiles
+                )
+            else:
+                totals = await self.aggregates.totals(session, spec, needs)
+                breakdown = UsageBreakdown(totals=totals, by_provider=[], by_model=[], by_task_type=[])
             if not compare_to_previous:
                 return breakdown
             assert spec.start is not None and spec.end is not None

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from modules.usage.analytics.dimensions import DIMENSION_COLUMNS, UsageDimension
 from modules.usage.analytics.metrics import ALL_METRICS, TOKEN_COLUMNS, MetricNeeds, metric_columns, pruned
 from modules.usage.filter.conditions import column_conditions, filter_conditions, filtered_columns
-from modules.usage.models import DailyUsageRow, DailyUserUsageRow, HourlyUsageRow
+from modules.usage.models import DailyLatencyRow, DailyUsageRow, DailyUserUsageRow, HourlyUsageRow
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UsageFilterSpec
 
@@ -46,13 +46,17 @@ class Source:
         needs: MetricNeeds,
         dimensions: Sequence[UsageDimension] = (),
         bounds: Sequence[datetime] = (),
+        percentile_dimensions: Sequence[UsageDimension] | None = None,
     ) -> bool:
-        """Whether this source gives exactly the events' answer: it has a column for every condition and
-        dimension, its buckets fit every time bound, and no per-call metric (percentiles) is asked."""
+        """Whether this source gives the events' answer: it has a column for every condition and dimension,
+        its buckets fit every time bound, and percentiles, if asked (by `percentile_dimensions`, default all
+        `dimensions`), come from the latency histograms over the same filter (within 2%: histograms.py)."""
         if not self.rollup:
             return True
         if needs.duration_percentiles or needs.ttft_percentiles:
-            return False
+            by = dimensions if percentile_dimensions is None else percentile_dimensions
+            if not HISTOGRAMS.answers(spec, SUMS_ONLY, by, bounds):
+                return False
         if needs.distinct_users and not self._has("user_id"):
             return False
         if spec.tags or not all(self._has(column) for column in filtered_columns(spec)):
@@ -108,6 +112,7 @@ class Source:
                 mean(t.ttft_sum, t.ttft_count).label("avg_time_to_first_token_ms"),
                 cast(null(), ARRAY(Float)).label("ttft_percentiles"),
                 throughput.cast(Float).label("avg_tokens_per_second"),
+                func.coalesce(func.sum(t.retries), 0).cast(BigInteger).label("retries"),
             ],
             needs,
         )
@@ -135,6 +140,9 @@ EVENTS = Source(Event)
 DAILY = Source(DailyUsageRow, "day")
 HOURLY = Source(HourlyUsageRow, "hour")
 USER_DAILY = Source(DailyUserUsageRow, "day")
+# Percentiles only: counts per latency bucket beside a rollup's sums (histograms.py), never a source of sums.
+HISTOGRAMS = Source(DailyLatencyRow, "day")
+SUMS_ONLY = MetricNeeds(duration_percentiles=False, ttft_percentiles=False, distinct_users=False, sums=frozenset())
 # Smallest first: a daily row sums what up to 24 hourly rows do; per-user rows answer only per-user questions.
 ROLLUPS = (DAILY, HOURLY, USER_DAILY)
 
@@ -144,9 +152,10 @@ def source_for(
     needs: MetricNeeds,
     dimensions: Sequence[UsageDimension] = (),
     bounds: Sequence[datetime] = (),
+    percentile_dimensions: Sequence[UsageDimension] | None = None,
 ) -> Source:
-    """The first rollup that answers exactly, else the events."""
+    """The first rollup that answers (percentiles from the histograms beside it), else the events."""
     for source in ROLLUPS:
-        if source.answers(spec, needs, dimensions, bounds):
+        if source.answers(spec, needs, dimensions, bounds, percentile_dimensions):
             return source
     return EVENTS

@@ -1,6 +1,6 @@
-"""The rollups (usage_daily, usage_hourly, usage_user_daily): sums of the events per key, written in the
-transaction that stores events (and moved when events are re-costed), read instead of the events by the
-queries they can answer exactly (sources.py).
+"""The rollups (usage_daily, usage_hourly, usage_user_daily, and the latency histograms usage_latency_daily):
+sums of the events per key, written in the transaction that stores events (and moved when events are
+re-costed), read instead of the events by the queries they can answer (sources.py).
 
 Every rollup is filled by one statement derived from its unique key: the events' sums grouped by that key,
 added to the rows already there. The same statement adds a batch (events by id), takes re-costed events out
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.usage.models import DailyUsageRow, DailyUserUsageRow, HourlyUsageRow, RollupSums
+from modules.usage.models import DailyLatencyRow, DailyUsageRow, DailyUserUsageRow, HourlyUsageRow, RollupSums
 from modules.usage.records import UsageEvent
+from modules.usage.rollups.latency import bucket_sql
 
 ROLLUP_TABLES: tuple[type[RollupSums], ...] = (DailyUsageRow, HourlyUsageRow, DailyUserUsageRow)
 # The bucket a rollup row stands for, from the event's time; both in UTC whatever the session's time zone.
@@ -40,6 +41,7 @@ SUMS = {
     "ttft_count": "count(time_to_first_token_ms)",
     "timed_completion_tokens": "coalesce(sum(completion_tokens) FILTER (WHERE duration_ms > 0), 0)",
     "timed_duration_sum": "coalesce(sum(duration_ms) FILTER (WHERE duration_ms > 0), 0)",
+    "retries": "coalesce(sum(retry_count), 0)",
 }
 
 
@@ -78,7 +80,35 @@ class RollupStatements:
         )
 
 
-ADD_EVENTS = [text(RollupStatements(table).adding("id = ANY(:ids)")) for table in ROLLUP_TABLES]
+LATENCY_KEY = ("workspace_id", "day", "provider", "model", "log_bucket")
+
+
+def latency_adding(events_where: str, sign: str = ":sign") -> str:
+    """Adds `sign` times the events matching `events_where` to the latency histograms: each event counts
+    once in the bucket of its duration and once in that of its time to first token (where it has them), in
+    its model's row and in the row of every model (provider and model null)."""
+    name = DailyLatencyRow.__tablename__
+    day = BUCKETS["day"]
+    positions = ", ".join(str(i + 1) for i in range(len(LATENCY_KEY)))
+    return (
+        f"INSERT INTO {name} ({', '.join(LATENCY_KEY)}, durations, ttfts) "
+        f"SELECT workspace_id, {day}, provider, model, measured.log_bucket, "
+        f"CAST({sign} AS integer) * count(*) FILTER (WHERE measured.is_duration), "
+        f"CAST({sign} AS integer) * count(*) FILTER (WHERE NOT measured.is_duration) "
+        "FROM usage_events CROSS JOIN LATERAL (VALUES "
+        f"({bucket_sql('duration_ms')}, true), ({bucket_sql('time_to_first_token_ms')}, false)"
+        ") AS measured (log_bucket, is_duration) "
+        f"WHERE {events_where} AND measured.log_bucket IS NOT NULL "
+        f"GROUP BY GROUPING SETS ((workspace_id, {day}, provider, model, measured.log_bucket), "
+        f"(workspace_id, {day}, measured.log_bucket)) ORDER BY {positions} "
+        f"ON CONFLICT ({', '.join(LATENCY_KEY)}) DO UPDATE SET "
+        f"durations = {name}.durations + excluded.durations, ttfts = {name}.ttfts + excluded.ttfts"
+    )
+
+
+ADD_EVENTS = [text(RollupStatements(table).adding("id = ANY(:ids)")) for table in ROLLUP_TABLES] + [
+    text(latency_adding("id = ANY(:ids)"))
+]
 
 
 def rebuild_statements() -> list[str]:
@@ -90,13 +120,15 @@ def rebuild_statements() -> list[str]:
         rollup = RollupStatements(table)
         statements.append(f"DELETE FROM {rollup.name}")
         statements.append(rollup.adding("true", sign="1"))
+    statements.append(f"DELETE FROM {DailyLatencyRow.__tablename__}")
+    statements.append(latency_adding("true", sign="1"))
     return statements
 
 
 async def rebuild(session: AsyncSession) -> dict[str, int]:
     """Rebuilds every rollup from the events, in the caller's transaction; rows per rollup. The rollups are
     locked against writes meanwhile (ingestion waits; reads go on), so no batch is counted twice or lost."""
-    names = [RollupStatements(table).name for table in ROLLUP_TABLES]
+    names = [RollupStatements(table).name for table in ROLLUP_TABLES] + [DailyLatencyRow.__tablename__]
     await session.execute(text(f"LOCK TABLE {', '.join(names)} IN EXCLUSIVE MODE"))
     for statement in rebuild_statements():
         await session.execute(text(statement))

@@ -56,13 +56,15 @@ export function TimeChart({ id, title, unit, starts, series, stacked = false, ba
       const running = xs.map(() => 0);
       plotted = numeric.map((values) => values.map((v, i) => (running[i] += v ?? 0)));
     }
-    // Drawn last-to-first when stacked, so that each lower band is painted over the one above it.
-    const order = stacked ? series.map((_, i) => series.length - 1 - i) : series.map((_, i) => i);
+    // In the given order everywhere (legend, tooltip, table): series 0 at the bottom of a stack, each next one
+    // on top, drawn from the one below it (a band), so no drawing order hides a band.
+    const bands = stacked ? series.slice(1).map((_, i) => ({ series: [i + 2, i + 1] })) : [];
     const formatAt = (i, idx) => format(series[i].values[idx]);
     const options = {
       width: element.clientWidth || 600,
       height: 240,
       scales: { x: { time: true } },
+      bands,
       legend: { live: true },
       cursor: { points: { size: 6 } },
       plugins: [tooltipPlugin(series.map((s) => s.label), formatAt)],
@@ -72,7 +74,7 @@ export function TimeChart({ id, title, unit, starts, series, stacked = false, ba
       ],
       series: [
         { label: "Time", value: (_, ts) => (ts === null ? "—" : when(new Date(ts * 1000).toISOString())) },
-        ...order.map((i) => ({
+        ...series.map((_, i) => ({
           label: series[i].label,
           stroke: PALETTE[i % PALETTE.length],
           fill: stacked || bars ? PALETTE[i % PALETTE.length] + (stacked ? "" : "55") : undefined,
@@ -83,7 +85,7 @@ export function TimeChart({ id, title, unit, starts, series, stacked = false, ba
         })),
       ],
     };
-    const chart = new uPlot(options, [xs, ...order.map((i) => plotted[i])], element);
+    const chart = new uPlot(options, [xs, ...plotted], element);
     const resize = new ResizeObserver(() => chart.setSize({ width: element.clientWidth, height: 240 }));
     resize.observe(element);
     return () => {

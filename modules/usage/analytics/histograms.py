@@ -1,0 +1,108 @@
+"""Percentiles from the latency histograms (usage_latency_daily) for queries whose sums a rollup answers.
+
+A rollup row holds sums, not calls, so its percentile columns are null; each reader then joins, group by
+group, the percentiles merged from the histograms over the same filter and groups: counts per bucket are
+summed, ranked by a running sum, and the buckets of the two ranks percentile_cont interpolates between are
+read back as their representatives (within 1.96% of the values they hold: modules/usage/rollups/latency.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Select, Subquery, Text, and_, cast, func, null, select, text, true
+from sqlalchemy.dialects.postgresql import ARRAY, array
+
+from modules.usage.analytics.metrics import DURATION_FRACTIONS, TTFT_FRACTIONS, MetricNeeds
+from modules.usage.analytics.sources import HISTOGRAMS
+from modules.usage.filter.conditions import filtered_columns
+from modules.usage.models import DailyLatencyRow as Latency
+from modules.usage.records import UsageFilterSpec
+from modules.usage.rollups.latency import representative_sql
+
+PERCENTILE_COLUMNS = ("duration_percentiles", "ttft_percentiles")
+
+
+def wants_percentiles(needs: MetricNeeds) -> bool:
+    return needs.duration_percentiles or needs.ttft_percentiles
+
+
+def histogram_percentiles(
+    spec: UsageFilterSpec,
+    needs: MetricNeeds,
+    keys: Sequence[ColumnElement[Any]] = (),
+    *,
+    grouping_sets: str | None = None,
+    mask: ColumnElement[Any] | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+    by_model: bool = False,
+) -> Subquery:
+    """One row per group of `keys` (labelled expressions over usage_latency_daily; with `grouping_sets`, a
+    GROUPING SETS clause naming them and log_bucket in every set, told apart by `mask`, labelled
+    grouping_mask): the key columns, then duration_percentiles and ttft_percentiles as metric_columns
+    labels them. Read from the rows per model when `by_model` (groups or conditions name provider or model)
+    or the filter names one, else from the far fewer rows of every model."""
+    names = [key.name for key in keys] + (["grouping_mask"] if mask is not None else [])
+    by_model = by_model or bool(filtered_columns(spec) & {"provider", "model"})
+    level = Latency.model.is_not(None) if by_model else Latency.model.is_(None)
+    counted = select(
+        *keys,
+        *([mask] if mask is not None else []),
+        Latency.log_bucket,
+        func.sum(Latency.durations).label("durations"),
+        func.sum(Latency.ttfts).label("ttfts"),
+    ).where(*HISTOGRAMS.conditions(spec), level, *where)
+    if grouping_sets is not None:
+        counted = counted.group_by(text(grouping_sets))
+    else:
+        counted = counted.group_by(*keys, Latency.log_bucket)
+    c = counted.subquery("counted")
+    partition = [c.c[name] for name in names]
+    running = select(
+        c,
+        *[
+            window.label(label)
+            for measure in ("durations", "ttfts")
+            for label, window in (
+                (f"{measure}_below", func.sum(c.c[measure]).over(partition_by=partition, order_by=c.c.log_bucket)),
+                (f"{measure}_total", func.sum(c.c[measure]).over(partition_by=partition)),
+            )
+        ],
+    ).subquery("running")
+    r = running.c
+    return (
+        select(
+            *[r[name] for name in names],
+            _percentiles(r, "durations", DURATION_FRACTIONS, needs.duration_percentiles).label(PERCENTILE_COLUMNS[0]),
+            _percentiles(r, "ttfts", TTFT_FRACTIONS, needs.ttft_percentiles).label(PERCENTILE_COLUMNS[1]),
+        )
+        .group_by(*[r[name] for name in names])
+        .subquery("percentiles")
+    )
+
+
+def _percentiles(r: Any, measure: str, fractions: tuple[float, ...], wanted: bool) -> ColumnElement[Any]:
+    if not wanted:
+        return cast(null(), ARRAY(Float))
+    below, total = r[f"{measure}_below"], r[f"{measure}_total"]
+
+    def interpolated(fraction: float) -> ColumnElement[Any]:
+        rank = fraction * (cast(total, Float) - 1)  # 0-based, as percentile_cont places it
+        lower = func.min(r.log_bucket).filter(r[measure] > 0, below > func.floor(rank))
+        upper = func.min(r.log_bucket).filter(r[measure] > 0, below > func.ceil(rank))
+        weight = func.max(rank - func.floor(rank))
+        return representative_sql(lower) + weight * (representative_sql(upper) - representative_sql(lower))
+
+    return array([interpolated(f) for f in fractions], type_=Float)
+
+
+def with_percentiles(sums: Subquery, percentiles: Subquery, keys: Sequence[str]) -> Select[Any]:
+    """The rows of `sums` (a rollup's grouped metrics) with the percentiles of the same group (`keys`: the
+    columns both share; null keys of rolled-up grouping sets match each other, the mask tells sets apart)."""
+    matched = [
+        func.coalesce(cast(sums.c[key], Text), "") == func.coalesce(cast(percentiles.c[key], Text), "") for key in keys
+    ]
+    columns = [column for column in sums.c if column.name not in PERCENTILE_COLUMNS]
+    return select(*columns, *[percentiles.c[name] for name in PERCENTILE_COLUMNS]).select_from(
+        sums.outerjoin(percentiles, and_(true(), *matched))
+    )
