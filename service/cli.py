@@ -17,7 +17,7 @@ from modules.core.principal import Principal, Scope
 from service.config import Settings, positive_days
 from service.container import ApplicationContainer
 from service.context import provide
-from service.database import resolve_database_url
+from service.database import asyncpg_url, resolve_database_url
 from service.migrations import upgrade_to_head
 from service.observability import configure_logging
 from service.resources import start_resources, stop_resources
@@ -29,7 +29,9 @@ FIRST_START_LOCK_ID = 7_245_811_002
 async def migrate(settings: Settings) -> str:
     """Start the embedded PostgreSQL if needed, apply the migrations; the URL used."""
     url = await resolve_database_url(settings.database_url, settings.data_dir)
-    engine = create_async_engine(url)
+    # Behind PgBouncer the migrations take the direct connection LISTEN uses: a plain engine's named prepared
+    # statements would meet another process's of the same name on a server connection PgBouncer hands round.
+    engine = create_async_engine(asyncpg_url(settings.database_listen_url) if settings.database_listen_url else url)
     try:
         await upgrade_to_head(engine)
     finally:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EXPORT_APPLICATION_NAME = "llm-usage export"  # how pg_stat_activity tells the export connections apart
+# The startup parameters PgBouncer keeps per client (and sets on the server connection it lends): the rest it refuses.
+PGBOUNCER_STARTUP_PARAMETERS = frozenset({"TimeZone", "application_name", "client_encoding", "DateStyle"})
 
 
 def asyncpg_url(url: str) -> str:
@@ -81,28 +83,49 @@ async def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
     return await asyncio.to_thread(start_embedded_postgres, data_dir)
 
 
-async def open_database(database_url: str | None, data_dir: Path) -> AsyncIterator[Database]:
+async def open_database(database_url: str | None, data_dir: Path, pooler: str | None = None) -> AsyncIterator[Database]:
     """A dependency-injector Resource: the engine is disposed when the container shuts down."""
-    database = connect(await resolve_database_url(database_url, data_dir))
+    database = connect(await resolve_database_url(database_url, data_dir), pooler=pooler)
     try:
         yield database
     finally:
         await database.engine.dispose()
 
 
-async def open_read_database(read_url: str | None, primary: Database) -> AsyncIterator[Database]:
+async def open_read_database(
+    read_url: str | None, primary: Database, pooler: str | None = None
+) -> AsyncIterator[Database]:
     """Where analytics read: DATABASE_READ_URL (a streaming replica) when set, else the primary itself."""
     if not read_url:
         yield primary
         return
-    database = connect(asyncpg_url(read_url))
+    database = connect(asyncpg_url(read_url), pooler=pooler)
     try:
         yield database
     finally:
         await database.engine.dispose()
 
 
-async def open_export_database(read: Database, limits: ExportLimits) -> AsyncIterator[Database]:
+# 0 when the replica has replayed all it received; else how old the last transaction it replayed is (its commit time
+# on the primary): a replica behind by N seconds of the primary's commits shows N (an upper bound: after an idle
+# spell a new write reads as the idle time until it is replayed). Run on the replica.
+REPLICA_LAG_SQL = text(
+    "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+    "ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) END"
+)
+
+
+async def replica_lag_seconds(read: Database) -> float | None:
+    """How far DATABASE_READ_URL's replica is behind (seconds, 0.001 s steps), for /readyz; None when the read
+    database is a primary (pg_last_wal_receive_lsn() is null there). Reading it costs one short query."""
+    async with read.engine.connect() as connection:
+        lag = (await connection.execute(REPLICA_LAG_SQL)).scalar()
+    return None if lag is None else round(float(lag), 3)
+
+
+async def open_export_database(
+    read: Database, limits: ExportLimits, pooler: str | None = None
+) -> AsyncIterator[Database]:
     """The exports' own pool, on the server analytics read from: an export holds its connection for as long as
     its client downloads, so exports queue for these `pool_size` connections and never for those queries and
     ingestion need. Each export is one read-only REPEATABLE READ transaction (its size check and its rows see
@@ -118,6 +141,7 @@ async def open_export_database(read: Database, limits: ExportLimits) -> AsyncIte
         },
         isolation_level="REPEATABLE READ",
         execution_options={"postgresql_readonly": True},
+        pooler=pooler,
     )
     try:
         yield database
@@ -131,8 +155,10 @@ def connect(
     pool_size: int = POOL_SIZE,
     max_overflow: int = POOL_OVERFLOW,
     server_settings: Mapping[str, str] | None = None,
+    pooler: str | None = None,
     **engine_options: Any,
 ) -> Database:
+    settings = {"statement_timeout": str(STATEMENT_TIMEOUT_MS), "TimeZone": "UTC", **(server_settings or {})}
     engine = create_async_engine(
         url,
         pool_size=pool_size,
@@ -141,21 +167,27 @@ def connect(
         # (closed_at_checkout), and a unit of work that met a connection dead unnoticed is retried once
         # (modules.core.database.once_more_if_disconnected).
         pool_timeout=POOL_TIMEOUT_S,
-        connect_args={
-            "timeout": CONNECT_TIMEOUT_S,
-            # TimeZone UTC whatever the server's default (initdb takes the host's: Europe/Paris on a laptop): the
-            # SQL's dates, date_trunc and casts then mean UTC days, as the rollups' buckets and the source chooser do.
-            "server_settings": {
-                "statement_timeout": str(STATEMENT_TIMEOUT_MS),
-                "TimeZone": "UTC",
-                **(server_settings or {}),
-            },
-        },
+        # TimeZone UTC whatever the server's default (initdb takes the host's: Europe/Paris on a laptop): the SQL's
+        # dates, date_trunc and casts then mean UTC days, as the rollups' buckets and the source chooser do.
+        connect_args={"timeout": CONNECT_TIMEOUT_S, **pooled_connect_args(settings, pooler)},
         **engine_options,
     )
     event.listen(engine.sync_engine, "do_connect", connect_or_unavailable)
     event.listen(engine.sync_engine, "checkout", closed_at_checkout)
     return Database(engine=engine, session_factory=async_sessionmaker(engine, expire_on_commit=False))
+
+
+def pooled_connect_args(server_settings: Mapping[str, str], pooler: str | None) -> dict[str, Any]:
+    """asyncpg's connection arguments for how the URL is reached. Through PgBouncer in transaction mode (Debian's
+    1.18 keeps no prepared statements across clients; 1.21's max_prepared_statements would) every statement is an
+    unnamed one, parsed again at each execution (no statement cache: asyncpg's, SQLAlchemy's): a named statement
+    would stay on a server connection that the next transaction may not get, and clash with another client's name.
+    PgBouncer refuses startup parameters it does not track: only TimeZone and application_name are sent; set
+    statement_timeout on the role instead (docs/scaling.md)."""
+    if pooler != "pgbouncer":
+        return {"server_settings": dict(server_settings)}
+    tracked = {name: value for name, value in server_settings.items() if name in PGBOUNCER_STARTUP_PARAMETERS}
+    return {"server_settings": tracked, "statement_cache_size": 0, "prepared_statement_cache_size": 0}
 
 
 def closed_at_checkout(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
@@ -176,10 +208,12 @@ def connect_or_unavailable(dialect: Dialect, _record: Any, cargs: Any, cparams: 
         raise Unavailable("The database is unreachable; nothing was written. Retry later.", retryable=True) from error
 
 
-async def open_notifications(database: Database) -> AsyncIterator[Notifications]:
-    """A Resource: the process's LISTEN connection (opened on first use) on the same server as the engine."""
-    url = database.engine.url.set(drivername="postgresql")
-    notifications = Notifications(url.render_as_string(hide_password=False))
+async def open_notifications(database: Database, listen_url: str | None = None) -> AsyncIterator[Notifications]:
+    """A Resource: the process's LISTEN connection (opened on first use): DATABASE_LISTEN_URL, a direct connection
+    to the primary (a LISTEN must keep its server connection, which PgBouncer's transaction mode does not), else
+    the engine's own server."""
+    url = make_url(asyncpg_url(listen_url)) if listen_url else database.engine.url
+    notifications = Notifications(url.set(drivername="postgresql").render_as_string(hide_password=False))
     try:
         yield notifications
     finally:
