@@ -42,6 +42,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/export_memory.py
+	$(BIN)/python bench/proxy.py
+	$(BIN)/python bench/otlp.py
 	$(BIN)/python bench/dashboard.py  # needs Debian's chromium and chromium-driver
 
 # Mutation testing of the core (tests/mutation/run.py, groups in pyproject.toml); slow, so not part of `test`.

@@ -6,7 +6,8 @@ connection of it); up to ADMISSION_QUEUE more wait for one, each at most ADMISSI
 answered at once, and those that waited too long then: 503 UNAVAILABLE with Retry-After, nothing done. A
 request's body is read before it waits, so a slow client holds no slot (BODY_TIMEOUT_S bounds its reading).
 The probes and /metrics pass, so does GraphiQL's static code, and so do WebSockets: a subscription lives for
-hours and would hold its slot all that time.
+hours and would hold its slot all that time; so does the proxy (/proxy/…): a stream holds no connection to the
+database, and may last minutes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from service.http_errors import send_error
 from service.limits import ADMISSION_QUEUE, ADMISSION_SLOTS, ADMISSION_WAIT_S, RETRY_AFTER_S
 
 UNGATED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-UNGATED_PREFIX = "/graphiql-assets/"
+UNGATED_PREFIXES = ("/graphiql-assets/", "/proxy/")  # the proxy holds no database connection while it waits
 
 
 class AdmissionGate:
@@ -38,7 +39,7 @@ class AdmissionGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or path in UNGATED_PATHS or path.startswith(UNGATED_PREFIX):
+        if scope["type"] != "http" or path in UNGATED_PATHS or path.startswith(UNGATED_PREFIXES):
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)

@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Scope as ASGIScope
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -29,6 +31,7 @@ from service.admission import AdmissionGate
 from service.container import ApplicationContainer
 from service.context import Context, authenticate, build_context, provide
 from service.dashboard import dashboard_routes
+from service.database import replica_lag_seconds
 from service.export import export_endpoint
 from service.graphql import build_schema
 from service.graphql_http import GraphQLOverHTTP
@@ -37,7 +40,8 @@ from service.limits import MAX_ANSWER_BYTES, MAX_OPERATIONS_PER_SOCKET, WEBSOCKE
 from service.media_types import ErrorMediaTypes
 from service.migrations import current_revision, head_revision
 from service.observability import RequestIdMiddleware
-from service.resources import start_resources, stop_resources
+from service.otlp import otlp_traces_endpoint
+from service.resources import start_proxy, start_resources, stop_proxy, stop_resources
 from service.websocket import AuthorizingTransportWSHandler
 
 GRAPHIQL_DIR = Path(__file__).parent / "static" / "graphiql"
@@ -127,6 +131,27 @@ def refusal(principal: Principal) -> str | None:
     return None if principal.allows(Scope.READ) else "FORBIDDEN"
 
 
+async def replica_state(container: ApplicationContainer) -> dict[str, Any]:
+    """With DATABASE_READ_URL: the replica's lag in seconds (or that it is unreachable: analytics then fail, ingestion
+    does not, so the process stays ready)."""
+    if container.settings().database_read_url is None:
+        return {}
+    try:
+        lag = await replica_lag_seconds(await provide(container.read_database()))
+    except Exception as error:
+        return {"replica": {"status": "unavailable", "reason": type(error).__name__}}
+    return {"replica": {"status": "ready", "lagSeconds": lag}}
+
+
+def proxy_endpoint(container: ApplicationContainer) -> ASGIApp:
+    """The proxy's endpoint, built on its first request (after the resources have started)."""
+
+    async def proxy(scope: ASGIScope, receive: Receive, send: Send) -> None:
+        await (await provide(container.proxy.endpoint()))(scope, receive, send)
+
+    return proxy
+
+
 def create_app(container: ApplicationContainer | None = None) -> Starlette:
     container = container or ApplicationContainer()
     graphql = GraphQLEndpoint(container)
@@ -145,7 +170,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
             return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
         if revision != head:
             return JSONResponse({"status": "migrations pending", "at": revision, "head": head}, status_code=503)
-        return JSONResponse({"status": "ready", "revision": revision})
+        return JSONResponse({"status": "ready", "revision": revision, **await replica_state(container)})
 
     async def metrics(_: Request) -> Response:
         """Prometheus text format, for this process."""
@@ -157,6 +182,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await start_resources(container)
+        await start_proxy(container)
         background = []
         if container.settings().webhooks_enabled:
             dispatcher = await provide(container.budgets.dispatcher())
@@ -172,6 +198,7 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await stop_proxy(container)
             await stop_resources(container)
 
     app = Starlette(
@@ -182,8 +209,10 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
             Route("/metrics", metrics),
             Route("/graphql", graphql),  # other methods: its own typed 405, with Allow
             Route("/export/usage.{format}", export_endpoint(container)),
+            Route("/v1/traces", otlp_traces_endpoint(container), methods=["POST"]),  # OTLP/HTTP: service/otlp.py
             WebSocketRoute("/graphql", graphql),
             Mount("/graphiql-assets", StaticFiles(directory=GRAPHIQL_DIR), name="graphiql-assets"),
+            Mount("/proxy", app=proxy_endpoint(container)),  # the pass-through proxy: modules/proxy
         ],
         lifespan=lifespan,
     )

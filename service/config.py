@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from modules.proxy import ProxySettings
 from modules.usage import DEFAULT_MAX_EVENT_AGE_DAYS
 from service.export_limits import DEFAULT_EXPORT_LIMITS, ExportLimits
+
+POOLERS = ("none", "pgbouncer")  # DATABASE_POOLER's values
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,8 @@ class Settings:
 
     database_url: str | None = None
     database_read_url: str | None = None  # a streaming replica for analytics; unset: the primary serves them
+    database_pooler: str | None = None  # "pgbouncer": the URLs reach PgBouncer in transaction mode
+    database_listen_url: str | None = None  # LISTEN's direct connection to the primary; unset: DATABASE_URL
     data_dir: Path = Path(".data")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -33,6 +38,7 @@ class Settings:
     webhook_poll_seconds: float = 5.0  # how often due retries are looked for (new alerts wake it at once)
     webhooks_enabled: bool = True  # this process delivers webhooks (every process may: they share the work)
     webhook_allow_hosts: tuple[str, ...] = ()  # host names, IPs, CIDRs webhooks may reach although not public
+    proxy: ProxySettings = field(default_factory=ProxySettings)  # the proxy's upstreams (LLM_USAGE_PROXY_*)
 
     @property
     def accepted_event_age_days(self) -> int:
@@ -49,6 +55,8 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             database_read_url=env.get("DATABASE_READ_URL") or None,
+            database_pooler=chosen_pooler(env.get("DATABASE_POOLER"), listen_url=env.get("DATABASE_LISTEN_URL")),
+            database_listen_url=env.get("DATABASE_LISTEN_URL") or None,
             data_dir=Path(env.get("LLM_USAGE_DATA_DIR", ".data")),
             host=env.get("HOST", "127.0.0.1"),
             port=int(env.get("PORT", "8000")),
@@ -66,7 +74,20 @@ class Settings:
             webhook_allow_hosts=tuple(
                 e.strip() for e in env.get("LLM_USAGE_WEBHOOK_ALLOW_HOSTS", "").split(",") if e.strip()
             ),
+            proxy=proxy_settings(env),
         )
+
+
+def chosen_pooler(value: str | None, *, listen_url: str | None) -> str | None:
+    """DATABASE_POOLER: unset or "none" (direct connections, session pooling), or "pgbouncer" (transaction pooling),
+    which needs DATABASE_LISTEN_URL: a LISTEN must stay on one server connection, which transaction pooling hands
+    to another client after every transaction."""
+    chosen = (value or "none").strip().lower()
+    if chosen not in POOLERS:
+        raise ValueError(f"DATABASE_POOLER must be one of {', '.join(POOLERS)} (got {value!r})")
+    if chosen == "pgbouncer" and not listen_url:
+        raise ValueError("DATABASE_POOLER=pgbouncer needs DATABASE_LISTEN_URL: a direct connection to the primary")
+    return None if chosen == "none" else chosen
 
 
 def positive_days(value: str | None, *, name: str = "LLM_USAGE_RETENTION_DAYS") -> int | None:
@@ -76,3 +97,16 @@ def positive_days(value: str | None, *, name: str = "LLM_USAGE_RETENTION_DAYS") 
     if not value.strip().isdigit() or int(value) < 1:
         raise ValueError(f"{name} must be a whole number of days, at least 1 (got {value!r})")
     return int(value)
+
+
+def proxy_settings(env: Mapping[str, str]) -> ProxySettings:
+    """LLM_USAGE_PROXY_OPENAI_URL, _ANTHROPIC_URL, _GOOGLE_URL (the upstreams' base URLs), _TIMEOUT_S (the longest
+    wait between two bytes of an answer), _CONNECT_TIMEOUT_S."""
+    default = ProxySettings()
+    return ProxySettings(
+        openai_url=env.get("LLM_USAGE_PROXY_OPENAI_URL") or default.openai_url,
+        anthropic_url=env.get("LLM_USAGE_PROXY_ANTHROPIC_URL") or default.anthropic_url,
+        google_url=env.get("LLM_USAGE_PROXY_GOOGLE_URL") or default.google_url,
+        read_timeout_s=float(env.get("LLM_USAGE_PROXY_TIMEOUT_S") or default.read_timeout_s),
+        connect_timeout_s=float(env.get("LLM_USAGE_PROXY_CONNECT_TIMEOUT_S") or default.connect_timeout_s),
+    )

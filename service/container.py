@@ -7,11 +7,13 @@ from dependency_injector import containers, providers
 from modules.access.container import AccessContainer
 from modules.budgets.container import BudgetsContainer
 from modules.providers.container import ProvidersContainer
+from modules.proxy import ProxyContainer
 from modules.usage.container import UsageContainer
 from modules.users.container import UsersContainer
 from modules.workspaces.container import WorkspacesContainer
 from service.config import Settings
 from service.database import open_database, open_export_database, open_notifications, open_read_database
+from service.errors import database_away
 from service.observability import PrometheusMetrics
 
 
@@ -22,14 +24,23 @@ class ApplicationContainer(containers.DeclarativeContainer):
         open_database,
         database_url=settings.provided.database_url,
         data_dir=settings.provided.data_dir,
+        pooler=settings.provided.database_pooler,
     )
     read_database = providers.Resource(
-        open_read_database, read_url=settings.provided.database_read_url, primary=database
+        open_read_database,
+        read_url=settings.provided.database_read_url,
+        primary=database,
+        pooler=settings.provided.database_pooler,
     )
     export_database = providers.Resource(
-        open_export_database, read=read_database, limits=settings.provided.export_limits
+        open_export_database,
+        read=read_database,
+        limits=settings.provided.export_limits,
+        pooler=settings.provided.database_pooler,
     )
-    notifications = providers.Resource(open_notifications, database=database)
+    notifications = providers.Resource(
+        open_notifications, database=database, listen_url=settings.provided.database_listen_url
+    )
     workspaces = providers.Container(WorkspacesContainer, database=database)
     access = providers.Container(
         AccessContainer,
@@ -64,4 +75,14 @@ class ApplicationContainer(containers.DeclarativeContainer):
         on_tracked=metrics.provided.tracked,
         notifications=notifications,
         stored_hooks=providers.List(budgets.accounting),
+    )
+    proxy = providers.Container(
+        ProxyContainer,
+        usage=usage.service,
+        keys=access.service,
+        instances=llm_providers.service,
+        settings=settings.provided.proxy,
+        observe_call=metrics.provided.proxy_call,
+        observe_recorded=metrics.provided.proxy_recorded,
+        transient=providers.Object(database_away),
     )

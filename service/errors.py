@@ -46,6 +46,11 @@ def database_unreachable(error: BaseException | None) -> bool:
     return cause is not None and cause is not error and database_unreachable(cause)
 
 
+def database_away(error: BaseException) -> bool:
+    """Unreachable, or no connection free: work that can wait (the proxy's recorder) waits for the database."""
+    return isinstance(error, PoolTimeout) or database_unreachable(error)
+
+
 def classify(error: GraphQLError) -> None:
     """Give `error` its code, in place (strawberry keeps references to the errors it reports): masked with an id
     unless it is ours or one the caller can act on."""

@@ -47,7 +47,9 @@ class RequestIdMiddleware:
         token = request_id.set(given if given.isprintable() and given else uuid.uuid4().hex[:16])
 
         async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            """Ours added, unless the answer has one: a proxied provider's own, which its SDK reads."""
+            headers = message.get("headers", [])
+            if message["type"] == "http.response.start" and not any(k.lower() == b"x-request-id" for k, _ in headers):
                 message = {
                     **message,
                     "headers": [*message.get("headers", []), (b"x-request-id", request_id.get().encode())],
@@ -114,6 +116,25 @@ class PrometheusMetrics:
             "Operations running over WebSocket (subscriptions included).",
             registry=self.registry,
         )
+        self.proxy_calls = Counter(
+            "llm_usage_proxy_calls",
+            "Proxied calls by upstream API and outcome (ok, upstream_error, refused, upstream_unreachable, "
+            "upstream_timeout, upstream_closed, client_disconnected).",
+            ["api", "outcome"],
+            registry=self.registry,
+        )
+        self.proxy_events = Counter(
+            "llm_usage_proxy_events",
+            "Proxied calls' events by result: stored, duplicate, refused (by ingestion), dropped (the recorder's "
+            "buffer was full while the database was away).",
+            ["result"],
+            registry=self.registry,
+        )
+        self.proxy_pending = Gauge(
+            "llm_usage_proxy_events_pending",
+            "Proxied calls' events waiting to be stored (the database away keeps them here).",
+            registry=self.registry,
+        )
         self.pool_in_use = pool_in_use
         self.registry.register(self)
         for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
@@ -133,6 +154,15 @@ class PrometheusMetrics:
         for result, count in (("inserted", inserted), ("duplicate", duplicates), ("rejected", rejected)):
             if count:
                 self.events.labels(result).inc(count)
+
+    def proxy_call(self, api: str, outcome: str) -> None:
+        self.proxy_calls.labels(api, outcome).inc()
+
+    def proxy_recorded(self, result: str, count: int) -> None:
+        if result == "pending":
+            self.proxy_pending.set(count)
+        elif count:
+            self.proxy_events.labels(result).inc(count)
 
     async def websocket_operation(self, stream: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
         """`stream` (a WebSocket operation's results), counted while it runs."""

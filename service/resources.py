@@ -31,3 +31,15 @@ async def stop_resources(container: ApplicationContainer) -> None:
         resource.reset_override()
         resource.enable_async_mode()  # so that shutting it down awaits its async generator's cleanup
     await provide(container.shutdown_resources())
+
+
+async def start_proxy(container: ApplicationContainer) -> None:
+    """The proxy's recorder stores the proxied calls from now on (after start_resources: it uses the database)."""
+    recorder = await provide(container.proxy.recorder())
+    recorder.start()
+
+
+async def stop_proxy(container: ApplicationContainer) -> None:
+    """Store what the proxy's recorder still holds, then close the upstream connections (before stop_resources)."""
+    await (await provide(container.proxy.recorder())).stop()
+    await (await provide(container.proxy.clients())).close()

@@ -4,16 +4,21 @@ retention. Other modules use what is listed here; budgets plug into ingestion as
 from modules.usage.analytics.aggregates import UsageAggregates
 from modules.usage.filter.inputs import TagFilter
 from modules.usage.ingest.service import StoredEventsHook, UsageService
-from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS
-from modules.usage.records import TagCondition, UsageEvent, UsageFilterSpec
+from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS, MAX_BATCH_SIZE, TEXT_LIMITS
+from modules.usage.records import TagCondition, TrackResult, UsageDraft, UsageEvent, UsageFilterSpec, UsageStatus
 
 __all__ = [
     "DEFAULT_MAX_EVENT_AGE_DAYS",
+    "MAX_BATCH_SIZE",
+    "TEXT_LIMITS",
     "StoredEventsHook",
     "TagCondition",
     "TagFilter",
+    "TrackResult",
     "UsageAggregates",
+    "UsageDraft",
     "UsageEvent",
     "UsageFilterSpec",
     "UsageService",
+    "UsageStatus",
 ]

@@ -1,0 +1,74 @@
+"""Where each route goes, and one pooled `httpx.AsyncClient` per upstream origin (the three providers' and
+each provider instance's), opened on first use and closed with the process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from modules.proxy.apis import Api
+
+OPENAI_URL = "https://api.openai.com/v1"
+ANTHROPIC_URL = "https://api.anthropic.com/v1"
+GOOGLE_URL = "https://generativelanguage.googleapis.com"
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """The upstreams' base URLs (LLM_USAGE_PROXY_*_URL) and how long the proxy waits for them."""
+
+    openai_url: str = OPENAI_URL
+    anthropic_url: str = ANTHROPIC_URL
+    google_url: str = GOOGLE_URL
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 600.0  # between two bytes of an answer: a model may think minutes before its first
+    max_connections: int = 1000  # per upstream origin
+
+
+class UpstreamClients:
+    def __init__(self, settings: ProxySettings) -> None:
+        self.settings = settings
+        self.clients: dict[str, httpx.AsyncClient] = {}
+
+    def base_url(self, api: Api) -> str:
+        return {
+            Api.OPENAI: self.settings.openai_url,
+            Api.ANTHROPIC: self.settings.anthropic_url,
+            Api.GOOGLE: self.settings.google_url,
+        }[api]
+
+    def client(self, url: str) -> httpx.AsyncClient:
+        """The pooled client of `url`'s origin. Headers are the caller's alone (requests are built with
+        httpx.Request and sent as they are: no default User-Agent or Accept added); no redirect is followed, no
+        proxy from the environment used, nothing decoded."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        client = self.clients.get(origin)
+        if client is None:
+            settings = self.settings
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(
+                    settings.read_timeout_s, connect=settings.connect_timeout_s, pool=settings.connect_timeout_s
+                ),
+                limits=httpx.Limits(max_connections=settings.max_connections, max_keepalive_connections=100),
+                follow_redirects=False,
+                trust_env=False,
+            )
+            self.clients[origin] = client
+        return client
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+        self.clients.clear()
+
+
+def joined(base_url: str, path: bytes, query: bytes) -> str:
+    """The upstream URL: its base, the caller's path as sent (percent-encoding kept), the base's own query (an
+    Azure OpenAI instance's `api-version`) and then the caller's."""
+    base, _, base_query = base_url.partition("?")
+    url = base.rstrip("/") + "/" + path.decode("latin-1").lstrip("/")
+    queries = [part for part in (base_query, query.decode("latin-1")) if part]
+    return f"{url}?{'&'.join(queries)}" if queries else url
