@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +38,11 @@ class LiveServer:
     """uvicorn serving the real app with the real server settings (service/server.py); stop() and start()
     again on the same port, as a restart would."""
 
-    def __init__(self, database_url: str, **settings: Any) -> None:
+    def __init__(
+        self, database_url: str, configure: Callable[[ApplicationContainer], None] | None = None, **settings: Any
+    ) -> None:
         self.database_url = database_url
+        self.configure = configure  # more overrides of the container (a test's clock), after the settings'
         self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -51,6 +54,8 @@ class LiveServer:
         container.settings.override(
             providers.Object(Settings(database_url=self.database_url, max_event_age_days=3650, **self.settings))
         )
+        if self.configure is not None:
+            self.configure(container)
         config = server_config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -59,6 +64,18 @@ class LiveServer:
         while not self.server.started:
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.02)
+
+    def graphql(self, key: str, query: str, **variables: Any) -> dict[str, Any]:
+        """The answer's data over HTTP with `key`; fails on errors or a status other than 200."""
+        response = httpx.post(
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+        body = response.json()
+        assert response.status_code == 200 and "errors" not in body, body
+        return body["data"]  # type: ignore[no-any-return]
 
     @property
     def ws_url(self) -> str:

@@ -3,23 +3,17 @@ and its keys for each test. The server's wall clock is the tests': every proxied
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from dependency_injector import providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from modules.proxy import ProxySettings
-from service.app import create_app
-from service.config import Settings
 from service.container import ApplicationContainer
-from service.server import server_config
 from tests.live_server import LiveServer, LiveWorkspace, live_workspace
 from tests.proxy.fake_upstream import FakeUpstream, fake_upstream
 from tests.usage.genai_reading import EVENT_FIELDS
@@ -36,22 +30,11 @@ class ProxyServer(LiveServer):
     """A LiveServer whose container also takes the tests' clock (`now`) and proxy settings."""
 
     def __init__(self, database_url: str, proxy: ProxySettings, **settings: Any) -> None:
-        super().__init__(database_url, proxy=proxy, **settings)
+        super().__init__(database_url, configure=at_now, proxy=proxy, **settings)
 
-    def start(self) -> None:
-        container = ApplicationContainer()
-        container.settings.override(
-            providers.Object(Settings(database_url=self.database_url, max_event_age_days=3650, **self.settings))
-        )
-        container.proxy.now.override(providers.Object(lambda: NOW))
-        config = server_config(create_app(container), host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.02)
+
+def at_now(container: ApplicationContainer) -> None:
+    container.proxy.now.override(providers.Object(lambda: NOW))
 
 
 def proxy_settings(upstream: FakeUpstream, **changes: Any) -> ProxySettings:
@@ -92,29 +75,17 @@ async def ws(engine: AsyncEngine) -> AsyncIterator[LiveWorkspace]:
         yield workspace
 
 
-def graphql(server: LiveServer, key: str, query: str, **variables: Any) -> dict[str, Any]:
-    response = httpx.post(
-        f"{server.url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=30,
-    )
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]  # type: ignore[no-any-return]
-
-
 def stored_events(server: LiveServer, ws: LiveWorkspace, count: int, timeout_s: float = 15) -> list[dict[str, Any]]:
     """The workspace's events once there are `count` of them (the recorder stores off the response path): the
     non-streamed ones first, each in the order stored; fails if there are more, or fewer in time."""
     query = f"query($ws: ID!) {{ usageEvents(filter: {{workspaceId: $ws}}, first: 500) {{ edges {{ node {{ {FIELDS} }} }} }} }}"
     deadline = time.monotonic() + timeout_s
     while True:
-        edges = graphql(server, ws.key, query, ws=ws.slug)["usageEvents"]["edges"]
+        edges = server.graphql(ws.key, query, ws=ws.slug)["usageEvents"]["edges"]
         if len(edges) >= count or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     time.sleep(0.1)  # and nothing more arrives
-    edges = graphql(server, ws.key, query, ws=ws.slug)["usageEvents"]["edges"]
+    edges = server.graphql(ws.key, query, ws=ws.slug)["usageEvents"]["edges"]
     assert len(edges) == count, [e["node"]["requestId"] for e in edges]
     return sorted((edge["node"] for edge in reversed(edges)), key=lambda event: bool(event["streamed"]))

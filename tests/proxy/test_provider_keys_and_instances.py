@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from modules.core.principal import Principal, Scope
 from service.context import provide
 from tests.live_server import LiveWorkspace, committed_container
-from tests.proxy.conftest import PROVIDER_KEY, ProxyServer, graphql, stored_events
+from tests.proxy.conftest import PROVIDER_KEY, ProxyServer, stored_events
 from tests.proxy.fake_upstream import FakeUpstream, fixture_json
 
 GOOGLE_KEY = "AIzaSyGOOGLESECRET0123456789abcdefghij"
@@ -76,8 +76,7 @@ def test_a_provider_instance_is_proxied_and_its_usage_attributed_to_it(
 ) -> None:
     instances = {}
     for provider in ("groq", "vllm"):
-        created = graphql(
-            proxy,
+        created = proxy.graphql(
             ws.admin_key,
             CREATE_INSTANCE,
             input={

@@ -55,22 +55,14 @@ def post_raw(server: LiveServer, key: str, query: str, **variables: Any) -> http
     )
 
 
-def post(server: LiveServer, key: str, query: str, **variables: Any) -> dict[str, Any]:
-    response = post_raw(server, key, query, **variables)
-    result = response.json()
-    assert response.status_code == 200 and "errors" not in result, result
-    return result["data"]
-
-
 def track(server: LiveServer, ws: LiveWorkspace, event: dict[str, Any]) -> dict[str, Any]:
-    return post(server, ws.key, TRACK, input={"workspaceId": ws.slug, **event})["trackUsage"]
+    return server.graphql(ws.key, TRACK, input={"workspaceId": ws.slug, **event})["trackUsage"]
 
 
 def replica_reads(server: LiveServer, ws: LiveWorkspace) -> dict[str, Any]:
     """Every read DATABASE_READ_URL serves, reduced to exact figures."""
     window = WINDOW % ws.slug
-    data = post(
-        server,
+    data = server.graphql(
         ws.key,
         f"""{{
           usageAnalytics(filter: {window}) {{ totals {{ calls promptTokens costUsd }} byModel {{ key metrics {{ calls }} }} }}
@@ -156,12 +148,11 @@ async def test_reads_lag_while_replay_is_paused_and_writes_and_primary_reads_sta
                  "promptTokens": 7, "completionTokens": 1, "costUsd": "1", "occurredAt": "2025-06-02T10:00:00Z"}  # fmt: skip
         assert track(server, acme, later) == {"duplicate": False, "event": {"costUsd": "1"}}  # on the primary
         budget = f'{{workspaceId: "{acme.slug}", name: "while paused", limitUsd: "10"}}'
-        post(server, acme.admin_key, f"mutation {{ createBudget(input: {budget}) {{ budget {{ id }} }} }}")
+        server.graphql(acme.admin_key, f"mutation {{ createBudget(input: {budget}) {{ budget {{ id }} }} }}")
         await received(engine, standby_engine)  # the standby holds the WAL but has not applied it
 
         assert replica_reads(server, acme) == REPLAYED_THREE  # every analytics read is the standby's
-        primary = post(
-            server,
+        primary = server.graphql(
             acme.key,
             f"""{{ sessions(filter: {WINDOW % acme.slug}) {{ edges {{ node {{ id calls costUsd }} }} }}
                    budgets(workspaceId: "{acme.slug}") {{ name limitUsd }} }}""",

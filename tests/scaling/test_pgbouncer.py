@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -58,18 +57,6 @@ async def acme(engine: AsyncEngine) -> AsyncIterator[LiveWorkspace]:
         yield created
 
 
-def post(server: LiveServer, key: str, query: str, **variables: Any) -> dict[str, Any]:
-    response = httpx.post(
-        f"{server.url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=30,
-    )
-    result = response.json()
-    assert response.status_code == 200 and "errors" not in result, result
-    return result["data"]
-
-
 def call(ws: LiveWorkspace, **fields: Any) -> dict[str, Any]:
     return {"workspaceId": ws.slug, "provider": "openai", "model": "gpt-4o", **fields}
 
@@ -94,15 +81,15 @@ async def test_single_and_batched_ingestion_from_two_instances_share_three_serve
     singles = [(a if i % 2 else b, call(acme, requestId=f"s{i}", promptTokens=10, completionTokens=i, costUsd="0.01"))
                for i in range(40)]  # fmt: skip
     with ThreadPoolExecutor(12) as pool:  # 12 callers at once over 3 server connections
-        stored = list(pool.map(lambda sent: post(sent[0], acme.key, TRACK, input=sent[1])["trackUsage"], singles))
+        stored = list(pool.map(lambda sent: sent[0].graphql(acme.key, TRACK, input=sent[1])["trackUsage"], singles))
     assert sorted(s["event"]["requestId"] for s in stored) == sorted(f"s{i}" for i in range(40))
     assert {s["duplicate"] for s in stored} == {False}
     batch = [call(acme, requestId=f"b{i}", promptTokens=100, completionTokens=1, costUsd="0.5") for i in range(5)]
-    assert post(b, acme.key, BATCH, inputs=batch)["trackUsageBatch"] == {"insertedCount": 5, "duplicateCount": 0}
-    assert post(a, acme.key, BATCH, inputs=batch)["trackUsageBatch"] == {"insertedCount": 0, "duplicateCount": 5}
+    assert b.graphql(acme.key, BATCH, inputs=batch)["trackUsageBatch"] == {"insertedCount": 5, "duplicateCount": 0}
+    assert a.graphql(acme.key, BATCH, inputs=batch)["trackUsageBatch"] == {"insertedCount": 0, "duplicateCount": 5}
     for server in (a, b):  # the same statements again and again on whichever server connection comes
-        totals = post(
-            server, acme.key, f'{{ usageAnalytics(filter: {{workspaceId: "{acme.slug}"}}) '
+        totals = server.graphql(
+            acme.key, f'{{ usageAnalytics(filter: {{workspaceId: "{acme.slug}"}}) '
             "{ totals { calls promptTokens completionTokens costUsd } } }",
         )["usageAnalytics"]["totals"]  # fmt: skip
         assert totals == {"calls": 45, "promptTokens": 900, "completionTokens": 785, "costUsd": "2.9"}
@@ -112,15 +99,15 @@ async def test_single_and_batched_ingestion_from_two_instances_share_three_serve
 
 async def test_budget_alerts_are_raised_once_across_both_instances(pair, acme):
     a, b = pair
-    budget = post(
-        a, acme.admin_key,
+    budget = a.graphql(
+        acme.admin_key,
         f'mutation {{ createBudget(input: {{workspaceId: "{acme.slug}", name: "cap", limitUsd: "10"}}) {{ budget {{ id }} }} }}',
     )["createBudget"]["budget"]["id"]  # fmt: skip
     sent = [(a if i % 2 else b, call(acme, requestId=f"spend-{i}", promptTokens=1, completionTokens=1, costUsd="0.5"))
             for i in range(24)]  # fmt: skip
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda s: post(s[0], acme.key, TRACK, input=s[1]), sent))
-    state = post(b, acme.key, f'{{ budget(id: "{budget}") {{ spentUsd exceeded alerts {{ thresholdPercent }} }} }}')
+        list(pool.map(lambda s: s[0].graphql(acme.key, TRACK, input=s[1]), sent))
+    state = b.graphql(acme.key, f'{{ budget(id: "{budget}") {{ spentUsd exceeded alerts {{ thresholdPercent }} }} }}')
     assert Decimal(state["budget"]["spentUsd"]) == Decimal("12")
     assert state["budget"]["exceeded"] is True
     assert sorted(alert["thresholdPercent"] for alert in state["budget"]["alerts"]) == [50, 80, 100]
@@ -134,7 +121,9 @@ async def test_a_subscriber_on_one_instance_hears_an_event_tracked_through_the_o
         query = f'subscription {{ usageTracked(filter: {{workspaceId: "{acme.slug}"}}) {{ requestId promptTokens }} }}'
         await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
         for attempt in range(50):  # subscriptions have no acknowledgement: probe until one arrives
-            post(a, acme.key, TRACK, input=call(acme, requestId=f"probe-{attempt}", promptTokens=1, completionTokens=1))
+            a.graphql(
+                acme.key, TRACK, input=call(acme, requestId=f"probe-{attempt}", promptTokens=1, completionTokens=1)
+            )
             try:
                 first = json.loads(await asyncio.wait_for(socket.recv(), 0.3))
                 break
@@ -149,7 +138,7 @@ async def test_a_subscriber_on_one_instance_hears_an_event_tracked_through_the_o
                 await asyncio.wait_for(socket.recv(), 0.3)
             except TimeoutError:
                 break
-        post(a, acme.key, TRACK, input=call(acme, requestId="wanted", promptTokens=42, completionTokens=1))
+        a.graphql(acme.key, TRACK, input=call(acme, requestId="wanted", promptTokens=42, completionTokens=1))
         message = json.loads(await asyncio.wait_for(socket.recv(), 10))
         assert message == {
             "id": "1",
