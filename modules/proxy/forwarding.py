@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-import httpx
+import aiohttp
+from multidict import CIMultiDict
 from starlette.types import Receive, Scope, Send
+from yarl import URL
 
 from modules.core.principal import Principal
 from modules.proxy.access import ProxyAccess
@@ -54,6 +56,14 @@ class Exchange:
     error_message: str | None = None
     kept: list[bytes] = field(default_factory=list)  # a non-streamed answer, decoded, to read at the end
     kept_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class UpstreamRequest:
+    method: str
+    url: str
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
 
 
 class ProxyEndpoint:
@@ -94,11 +104,11 @@ class ProxyEndpoint:
         method: str = scope["method"]
         exchange.endpoint = usage_endpoint(route.api, method, unquote(route.path.decode("latin-1")))
         body, replaced = self.prepare(exchange, body)
-        request = httpx.Request(
-            method,
-            joined(base_url, route.path, scope.get("query_string", b"")),
+        request = UpstreamRequest(
+            method=method,
+            url=joined(base_url, route.path, scope.get("query_string", b"")),
             headers=upstream_request_headers(headers, body_replaced=replaced),
-            content=body,
+            body=body,
         )
         await self.exchange(exchange, request, receive, send)
         self.observe(route.api.value, exchange_outcome(exchange))
@@ -138,7 +148,7 @@ class ProxyEndpoint:
         asked["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
         return json.dumps(asked, ensure_ascii=False).encode(), True
 
-    async def exchange(self, exchange: Exchange, request: httpx.Request, receive: Receive, send: Send) -> None:
+    async def exchange(self, exchange: Exchange, request: UpstreamRequest, receive: Receive, send: Send) -> None:
         """Relay the upstream's answer; the client leaving cancels it (and so closes the upstream request)."""
         relay = asyncio.ensure_future(self.relay(exchange, request, send))
         left = asyncio.ensure_future(wait_for_disconnect(receive))
@@ -151,21 +161,27 @@ class ProxyEndpoint:
         await asyncio.gather(relay, left, return_exceptions=True)
         exchange.last_byte_at = exchange.last_byte_at or self.clock()
 
-    async def relay(self, exchange: Exchange, request: httpx.Request, send: Send) -> None:
+    async def relay(self, exchange: Exchange, request: UpstreamRequest, send: Send) -> None:
         api = exchange.route.api
         try:
-            response = await self.clients.client(str(request.url)).send(request, stream=True)
-        except httpx.TimeoutException:
+            response = await self.clients.client(request.url).request(
+                request.method,
+                URL(request.url, encoded=True),  # the caller's path and query as sent, percent-encoding kept
+                headers=CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers),
+                data=request.body,
+                allow_redirects=False,
+            )
+        except TimeoutError:
             await self.fail(exchange, send, api, Refusal.UPSTREAM_TIMEOUT, "the upstream did not answer in time")
             return
-        except httpx.TransportError as error:
+        except aiohttp.ClientError as error:
             reason = f"the upstream cannot be reached ({type(error).__name__})"
             await self.fail(exchange, send, api, Refusal.UPSTREAM_UNREACHABLE, reason)
             return
         try:
             await self.answer(exchange, response, send)
-        except httpx.TransportError as error:  # mid-answer: the caller sees its connection end early
-            exchange.error_type = "upstream_timeout" if isinstance(error, httpx.TimeoutException) else "upstream_closed"
+        except (TimeoutError, aiohttp.ClientError) as error:  # mid-answer: the caller sees its connection end early
+            exchange.error_type = "upstream_timeout" if isinstance(error, TimeoutError) else "upstream_closed"
             exchange.error_message = f"the upstream's answer broke off ({type(error).__name__})"
         except Exception:  # a bug of ours must not hang the caller: the answer ends, the call is recorded
             log.exception("proxy: relaying the upstream's answer failed")
@@ -173,24 +189,28 @@ class ProxyEndpoint:
             if not exchange.answered:
                 await refuse(send, api, ProxyRefusal(Refusal.UPSTREAM_UNREACHABLE, exchange.error_message))
         finally:
-            await response.aclose()
+            # a whole answer's connection goes back to the pool; one cut short (the caller left) is closed at once
+            if response.content.at_eof():
+                response.release()
+            else:
+                response.close()
 
-    async def answer(self, exchange: Exchange, response: httpx.Response, send: Send) -> None:
-        exchange.status_code = response.status_code
+    async def answer(self, exchange: Exchange, response: aiohttp.ClientResponse, send: Send) -> None:
+        exchange.status_code = response.status
         reader = exchange.reader
         sse = response.headers.get("content-type", "").startswith("text/event-stream")
         rewrites = sse and reader.rewrites
         await send(
             {
                 "type": "http.response.start",
-                "status": response.status_code,
-                "headers": response_headers(response.headers.raw, body_rewritten=rewrites),
+                "status": response.status,
+                "headers": response_headers(response.raw_headers, body_rewritten=rewrites),
             }
         )
         exchange.answered = True
         decoder = BodyDecoder(response.headers.get("content-encoding"))
         splitter = SseSplitter() if sse and exchange.endpoint is not None else None
-        async for chunk in response.aiter_raw():
+        async for chunk in response.content.iter_any():
             at = self.clock()
             if rewrites and splitter is not None:
                 events = splitter.feed(decoder.decode(chunk))

@@ -114,7 +114,7 @@ def connection_scoped(headers: Headers) -> frozenset[bytes]:
 
 
 def upstream_request_headers(headers: Headers, *, body_replaced: bool) -> list[tuple[bytes, bytes]]:
-    """The caller's headers as the upstream gets them: ours, hop-by-hop and Host dropped (httpx sets Host and,
+    """The caller's headers as the upstream gets them: ours, hop-by-hop and Host dropped (the client sets Host and,
     for a body we rewrote, its length); Accept-Encoding kept to what the readers decode."""
     dropped = connection_scoped(headers) | {b"host"}
     if body_replaced:

@@ -104,8 +104,9 @@ class FakeUpstream:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         if self.remember:
             self.received.append(Received(request.method, request.url.path, request.url.query, headers, body))
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+        delay_s = self.delay_s or float(request.headers.get("x-fake-delay-ms", "0")) / 1000  # the bench's model time
+        if delay_s:
+            await asyncio.sleep(delay_s)
         if self.failures:
             failure = self.failures.popleft()
             return {}, JSONResponse(failure.body, status_code=failure.status, headers=failure.headers)

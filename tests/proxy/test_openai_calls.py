@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import openai
 from openai import OpenAI
 
@@ -196,3 +197,23 @@ def test_a_bad_header_of_ours_is_a_400_naming_it_and_nothing_goes_upstream(
         except openai.BadRequestError as refused:
             assert refused.status_code == 400 and named in refused.message
     assert upstream.received == []
+
+
+def test_a_caller_that_sends_few_headers_reaches_the_upstream_with_those_alone(
+    proxy: ProxyServer, upstream: FakeUpstream, ws: LiveWorkspace
+) -> None:
+    """curl-like callers: the proxy's HTTP client adds no User-Agent, Accept, Accept-Encoding or Content-Type."""
+    with httpx.Client() as client:
+        client.headers.clear()  # no defaults of httpx's own either
+        answer = client.post(
+            f"{proxy.url}/proxy/openai/v1/chat/completions",
+            content=json.dumps({"model": "gpt-4o-mini", "messages": MESSAGES}).encode(),
+            headers={"Authorization": f"Bearer {PROVIDER_KEY}", "X-LLM-Usage-Key": ws.key},
+        )
+    assert answer.status_code == 200
+    body = upstream.received[0].body
+    assert sorted(upstream.received[0].sent_headers()) == [
+        ("authorization", f"Bearer {PROVIDER_KEY}"),
+        ("content-length", str(len(body))),
+    ]
+    stored_events(proxy, ws, 1)
