@@ -189,6 +189,8 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
             background.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
         revocations = await provide(container.access.revocations())
         background.append(asyncio.create_task(revocations.run(), name="key-revocations"))
+        for cache in (container.llm_providers.price_cache, container.budgets.budgets_cache):  # NOTIFY clears them
+            background.append(asyncio.create_task((await provide(cache())).run(), name="notified-cache"))
         if container.settings().retention_days:
             retention = await provide(container.usage.retention())
             background.append(asyncio.create_task(retention.run(), name="retention"))

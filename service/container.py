@@ -51,7 +51,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
         max_rate_limit=settings.provided.max_rate_limit_per_second,
     )
     users = providers.Container(UsersContainer, database=database, workspaces=workspaces.service)
-    llm_providers = providers.Container(ProvidersContainer, database=database, workspaces=workspaces.service)
+    llm_providers = providers.Container(
+        ProvidersContainer, database=database, workspaces=workspaces.service, notifications=notifications
+    )
     budgets = providers.Container(
         BudgetsContainer,
         database=database,

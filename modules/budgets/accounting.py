@@ -18,10 +18,12 @@ from modules.budgets.records import Budget, BudgetAlert
 from modules.budgets.repository import BudgetRepository
 from modules.budgets.scope import event_fields, matches, spend_filter
 from modules.budgets.webhooks import alert_body
+from modules.core.cache import NotifiedCache
 from modules.core.notifications import publish
 from modules.usage import UsageAggregates, UsageEvent
 
 ALERTS_CHANNEL = "llm_usage_alerts"
+BUDGETS_CHANNEL = "llm_usage_budgets_changed"  # a budget was created, changed or deleted: cached ones are forgotten
 
 
 def crossed(budget: Budget, before: Decimal, after: Decimal) -> list[int]:
@@ -30,9 +32,16 @@ def crossed(budget: Budget, before: Decimal, after: Decimal) -> list[int]:
 
 
 class BudgetAccounting:
-    def __init__(self, *, repository: BudgetRepository, aggregates: UsageAggregates) -> None:
+    def __init__(
+        self,
+        *,
+        repository: BudgetRepository,
+        aggregates: UsageAggregates,
+        cache: NotifiedCache[UUID, list[Budget]] | None = None,
+    ) -> None:
         self.repository = repository
         self.aggregates = aggregates
+        self.cache = cache  # each workspace's budgets, until a change is announced; None: read every time
 
     async def on_stored(self, session: AsyncSession, events: Sequence[UsageEvent]) -> None:
         """Periods are updated in a fixed order (budget id, period start), so concurrent batches queue on
@@ -40,7 +49,7 @@ class BudgetAccounting:
         priced = [e for e in events if e.cost_usd]
         if not priced:
             return
-        budgets = await self.repository.of_workspaces(session, {e.workspace_id for e in priced})
+        budgets = await self._budgets_of(session, {e.workspace_id for e in priced})
         if not budgets:
             return
         deltas: dict[tuple[UUID, datetime], Decimal] = defaultdict(Decimal)
@@ -81,6 +90,19 @@ class BudgetAccounting:
         alerts = await self.repository.insert_alerts(session, wanted)
         if alerts:
             await self._deliver(session, alerts, by_id, ends)
+
+    async def _budgets_of(self, session: AsyncSession, workspace_ids: set[UUID]) -> list[Budget]:
+        """The workspaces' budgets: cached ones, and the others read in one query (in the storing transaction)."""
+        cached = {w: hit for w in workspace_ids if self.cache is not None and (hit := self.cache.get(w)) is not None}
+        missing = workspace_ids - cached.keys()
+        if missing:
+            version = self.cache.version() if self.cache is not None else 0
+            read = await self.repository.of_workspaces(session, missing)
+            for workspace_id in missing:
+                cached[workspace_id] = [b for b in read if b.workspace_id == workspace_id]
+                if self.cache is not None:
+                    self.cache.put(workspace_id, cached[workspace_id], version)
+        return [budget for budgets in cached.values() for budget in budgets]
 
     async def _deliver(
         self,

@@ -4,14 +4,18 @@ transaction, and the webhook dispatcher."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from dependency_injector import containers, providers
 
-from modules.budgets.accounting import BudgetAccounting
+from modules.budgets.accounting import BUDGETS_CHANNEL, BudgetAccounting
 from modules.budgets.addresses import AllowList
 from modules.budgets.dispatcher import WebhookDispatcher
+from modules.budgets.records import Budget
 from modules.budgets.repository import BudgetRepository
 from modules.budgets.service import BudgetService
 from modules.budgets.targets import WebhookTargets
+from modules.core.cache import NotifiedCache
 from modules.core.database import Database
 from modules.core.notifications import Notifications
 from modules.providers import ProviderService
@@ -31,7 +35,12 @@ class BudgetsContainer(containers.DeclarativeContainer):
     targets = providers.Singleton(WebhookTargets, allow=allow_list)
     repository = providers.Singleton(BudgetRepository)
     aggregates = providers.Singleton(UsageAggregates)
-    accounting = providers.Singleton(BudgetAccounting, repository=repository, aggregates=aggregates)
+    budgets_cache: providers.Singleton[NotifiedCache[UUID, list[Budget]]] = providers.Singleton(
+        NotifiedCache, channel=BUDGETS_CHANNEL, notifications=notifications
+    )
+    accounting = providers.Singleton(
+        BudgetAccounting, repository=repository, aggregates=aggregates, cache=budgets_cache
+    )
     service = providers.Factory(
         BudgetService,
         database=database,
@@ -41,6 +50,7 @@ class BudgetsContainer(containers.DeclarativeContainer):
         providers=llm_providers,
         notifications=notifications,
         targets=targets,
+        cache=budgets_cache,
     )
     dispatcher = providers.Singleton(
         WebhookDispatcher,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from modules.budgets.accounting import ALERTS_CHANNEL
+from modules.budgets.accounting import ALERTS_CHANNEL, BUDGETS_CHANNEL
 from modules.budgets.periods import period_bounds
 from modules.budgets.records import (
     Budget,
@@ -34,6 +34,7 @@ from modules.budgets.validation import (
     merged,
 )
 from modules.budgets.webhooks import new_secret
+from modules.core.cache import NotifiedCache, announce_change
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Conflict, Forbidden, NotFound, Problem
 from modules.core.ids import parse_uuid
@@ -99,7 +100,9 @@ class BudgetService:
         providers: ProviderService,
         notifications: Notifications,
         targets: WebhookTargets,
+        cache: NotifiedCache[UUID, builtins.list[Budget]] | None = None,
     ) -> None:
+        self.cache = cache  # the accounting's cache of budgets: forgotten here at once after a change
         self.notifications = notifications
         self.targets = targets
         self.database = database
@@ -121,6 +124,8 @@ class BudgetService:
                     field="workspaceId",
                 )
             budget = await self.repository.create(session, workspace_id=workspace.id, fields=fields, secret=secret)
+            await announce_change(session, BUDGETS_CHANNEL)
+        self._forget()
         if budget is None:
             raise name_taken(fields.name)
         return BudgetWithSecret(budget=budget, webhook_secret=secret)
@@ -132,6 +137,8 @@ class BudgetService:
         await self._check_instance(budget.workspace_id, fields)
         async with self.database.session_factory.begin() as session:
             updated = await self.repository.update(session, budget.id, fields)
+            await announce_change(session, BUDGETS_CHANNEL)
+        self._forget()
         if updated is None:
             raise name_taken(fields.name)
         return updated
@@ -142,6 +149,8 @@ class BudgetService:
         secret = new_secret()
         async with self.database.session_factory.begin() as session:
             rotated = await self.repository.set_secret(session, budget.id, secret)
+            await announce_change(session, BUDGETS_CHANNEL)
+        self._forget()
         return BudgetWithSecret(budget=rotated, webhook_secret=secret)
 
     async def delete(self, principal: Principal, budget_id: str) -> Budget:
@@ -149,6 +158,8 @@ class BudgetService:
         budget = await self._get(principal, budget_id, Scope.ADMIN)
         async with self.database.session_factory.begin() as session:
             await self.repository.delete(session, budget.id)
+            await announce_change(session, BUDGETS_CHANNEL)
+        self._forget()
         return budget
 
     async def get(self, principal: Principal, budget_id: str) -> BudgetSpend:
@@ -216,6 +227,11 @@ class BudgetService:
             deliveries = await self.repository.deliveries(session, budget.id)
             attempts = await self.repository.attempts(session, [d.id for d in deliveries])
         return [DeliveryLog(delivery=d, attempts=attempts[d.id]) for d in deliveries]
+
+    def _forget(self) -> None:
+        """After a committed change: this process's cached budgets at once (the others' on its NOTIFY)."""
+        if self.cache is not None:
+            self.cache.clear()
 
     async def _get(self, principal: Principal, budget_id: str, scope: Scope) -> Budget:
         """A workspace key gets the same FORBIDDEN for another workspace's budget and for a missing one."""

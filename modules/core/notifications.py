@@ -37,6 +37,12 @@ class Notifications:
         self.connection: Any = None
         self.lock = asyncio.Lock()
         self.closed = False
+        self.connections = 0  # LISTEN connections opened so far: a new one may have missed payloads
+
+    @property
+    def listening(self) -> bool:
+        """Whether payloads are being received now (the LISTEN connection is open)."""
+        return self.connection is not None and not self.connection.is_closed()
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
@@ -62,6 +68,7 @@ class Notifications:
         self.connection.add_termination_listener(self._lost)
         for channel in self.queues:
             await self.connection.add_listener(channel, self._receive)
+        self.connections += 1
 
     def _receive(self, _connection: Any, _pid: int, channel: str, payload: str) -> None:
         for queue in self.queues.get(channel, ()):

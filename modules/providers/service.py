@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modules.core.cache import NotifiedCache, announce_change
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Conflict, Problem
 from modules.core.ids import parse_uuid
@@ -32,6 +33,8 @@ MAX_INSTANCE_NAME_LENGTH = 100
 MAX_NOTES_LENGTH = 2000
 MAX_PRICE_PER_MILLION = Decimal(1_000_000)
 ALWAYS = datetime(1970, 1, 1, tzinfo=UTC)
+PRICES_CHANNEL = "llm_usage_prices_changed"  # a workspace's own prices changed: cached overrides are forgotten
+PriceKey = tuple[UUID, str, str]  # (workspace, provider, model)
 
 
 class UnpriceableUsage(ValueError):
@@ -69,11 +72,13 @@ class ProviderService:
         repository: ProviderRepository,
         catalogue: PriceCatalogue,
         workspaces: WorkspaceService,
+        overrides: NotifiedCache[PriceKey, list[ModelPrice]] | None = None,
     ) -> None:
         self.database = database
         self.repository = repository
         self.catalogue = catalogue
         self.workspaces = workspaces
+        self.overrides = overrides  # each (workspace, provider, model)'s own prices, [] for none; None: not kept
 
     async def price_many(
         self, requests: Sequence[PriceRequest], session: AsyncSession | None = None
@@ -81,15 +86,7 @@ class ProviderService:
         """The cost of each call, in order: the workspace's override if one applies, else the catalogue's
         price at the call's own time, else unknown. Overrides are read in `session` when given (the caller's
         transaction: one round trip, no transaction of its own)."""
-        keys = {(r.workspace_id, r.provider, r.model) for r in requests}
-        if session is not None:
-            overrides = await self.repository.prices_for(session, keys)
-        else:
-            async with self.database.session_factory() as own:
-                overrides = await self.repository.prices_for(own, keys)
-        by_key: dict[tuple[UUID, str, str], list[ModelPrice]] = {}
-        for price in overrides:
-            by_key.setdefault((price.workspace_id, price.provider, price.model), []).append(price)
+        by_key = await self._overrides_of({(r.workspace_id, r.provider, r.model) for r in requests}, session)
         costs = []
         refused: dict[int, str] = {}
         for index, request in enumerate(requests):
@@ -107,6 +104,30 @@ class ProviderService:
         if refused:
             raise UnpriceableUsage(refused, costs)
         return costs
+
+    async def _overrides_of(
+        self, keys: set[PriceKey], session: AsyncSession | None
+    ) -> dict[PriceKey, list[ModelPrice]]:
+        """Each key's overrides: from the cache (kept until a change is announced), the rest read in one query."""
+        cached = {
+            key: hit for key in keys if self.overrides is not None and (hit := self.overrides.get(key)) is not None
+        }
+        missing = keys - cached.keys()
+        if not missing:
+            return cached
+        version = self.overrides.version() if self.overrides is not None else 0
+        if session is not None:
+            read = await self.repository.prices_for(session, missing)
+        else:
+            async with self.database.session_factory() as own:
+                read = await self.repository.prices_for(own, missing)
+        found: dict[PriceKey, list[ModelPrice]] = {key: [] for key in missing}
+        for price in read:
+            found[(price.workspace_id, price.provider, price.model)].append(price)
+        if self.overrides is not None:
+            for key, prices in found.items():
+                self.overrides.put(key, prices, version)
+        return {**cached, **found}
 
     def catalogue_model(self, provider: str, model: str) -> str | None:
         """The catalogue's id of the model a call names: one id for a model's dated snapshots."""
@@ -202,7 +223,7 @@ class ProviderService:
         if problems:
             raise BadUserInput(problems)
         async with self.database.session_factory.begin() as session:
-            return await self.repository.upsert_price(
+            price = await self.repository.upsert_price(
                 session,
                 workspace_id=workspace.id,
                 provider=normalize_provider(provider),
@@ -214,6 +235,10 @@ class ProviderService:
                 cached_input_per_million=cached_input_per_million,
                 cache_write_per_million=cache_write_per_million,
             )
+            await announce_change(session, PRICES_CHANNEL)
+        if self.overrides is not None:
+            self.overrides.clear()  # this process at once; the others when the NOTIFY arrives
+        return price
 
     async def model_prices(
         self, principal: Principal, *, workspace_ref: str, provider: str | None, model: str | None

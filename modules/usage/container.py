@@ -14,6 +14,7 @@ from modules.usage.analytics.aggregates import UsageAggregates
 from modules.usage.analytics.grouping import GroupedUsageReader
 from modules.usage.analytics.series import SeriesReader
 from modules.usage.analytics.service import UsageAnalyticsService
+from modules.usage.ingest.group_commit import GroupCommit
 from modules.usage.ingest.service import StoredEventsHook, UsageService
 from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS
 from modules.usage.live.service import UsageLive, UsagePublisher
@@ -43,6 +44,7 @@ class UsageContainer(containers.DeclarativeContainer):
     publisher = providers.Singleton(UsagePublisher)
     rollups = providers.Singleton(RollupWriter)
     repository = providers.Singleton(UsageRepository)
+    group_commit = providers.Singleton(GroupCommit)  # per process: concurrent single calls share a transaction
     aggregates = providers.Singleton(UsageAggregates)
     grouping = providers.Singleton(GroupedUsageReader)
     session_repository = providers.Singleton(SessionRepository)
@@ -74,6 +76,7 @@ class UsageContainer(containers.DeclarativeContainer):
         rollups=rollups,
         publisher=publisher,
         stored_hooks=stored_hooks,
+        group_commit=group_commit,
     )
     live = providers.Factory(
         UsageLive,

@@ -1,25 +1,23 @@
-"""Usage: track calls (validated, priced, stored idempotently, a batch whole or not at all) and sum them."""
+"""Usage: track calls (validated and authorised here, then priced and stored idempotently by storing.py: a batch
+whole or not at all, a single call with the others arriving with it) and price stored ones again."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
 from uuid import UUID, uuid4
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from modules.core.database import Database, once_more_if_disconnected
+from modules.core.database import Database
 from modules.core.errors import BadUserInput, Problem
 from modules.core.ids import parse_uuid
 from modules.core.principal import Principal, Scope
-from modules.core.transactions import with_retries
 from modules.providers import PricedCost, PriceRequest, ProviderService, TokenCounts, UnpriceableUsage
 from modules.usage.filter.resolve import resolve_filter
+from modules.usage.ingest.group_commit import GroupCommit
+from modules.usage.ingest.storing import AcceptedInput, EventWriter, StoredEventsHook
 from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS, MAX_BATCH_SIZE, CheckedInput, check_input
 from modules.usage.records import (
-    NewUsageEvent,
     RecostResult,
     TrackResult,
     UsageDraft,
@@ -32,13 +30,7 @@ from modules.users import UserService
 from modules.workspaces import Workspace, WorkspaceService
 
 RECOST_CHUNK = 1000
-
-
-class StoredEventsHook(Protocol):
-    """Runs inside the transaction that stores a batch, with the events stored now (not the duplicates):
-    what it writes commits or rolls back with them. Budgets and the live stream plug in here."""
-
-    async def on_stored(self, session: AsyncSession, events: Sequence[UsageEvent]) -> None: ...
+__all__ = ["StoredEventsHook", "UsageService"]  # StoredEventsHook is declared in storing.py
 
 
 class UsageService:
@@ -55,6 +47,7 @@ class UsageService:
         rollups: RollupWriter | None = None,
         publisher: StoredEventsHook | None = None,
         stored_hooks: Sequence[StoredEventsHook] = (),
+        group_commit: GroupCommit | None = None,
     ) -> None:
         self.on_tracked = on_tracked
         self.rollups = rollups or RollupWriter()
@@ -65,20 +58,45 @@ class UsageService:
         self.workspaces = workspaces
         self.users = users
         self.providers = providers
+        self.group_commit = group_commit  # None: each single call is a transaction of its own
+        self.writer = EventWriter(
+            database=database, repository=repository, users=users, providers=providers, hooks=tuple(self.stored_hooks)
+        )
 
     async def track(self, principal: Principal, item: UsageDraft) -> TrackResult:
-        return (await self._track(principal, [item], batch=False))[0]
+        """One call, stored with the single calls that arrive with it (group_commit.py), answered on its own."""
+        [accepted] = await self._accept(principal, [item], batch=False)
+        try:
+            if self.group_commit is None:
+                [result] = await self.writer.store([accepted])
+            else:
+                result = await self.group_commit.submit(self.writer, accepted)
+        except BadUserInput:
+            self._observe(inserted=0, duplicates=0, rejected=1)
+            raise
+        self._observe(inserted=int(not result.duplicate), duplicates=int(result.duplicate), rejected=0)
+        return result
 
     async def track_batch(self, principal: Principal, items: Sequence[UsageDraft]) -> list[TrackResult]:
         if len(items) > MAX_BATCH_SIZE:
             raise BadUserInput.of(
                 "inputs", f"at most {MAX_BATCH_SIZE} events per batch (got {len(items)}): split the batch"
             )
-        return await self._track(principal, items, batch=True)
-
-    async def _track(self, principal: Principal, items: Sequence[UsageDraft], *, batch: bool) -> list[TrackResult]:
         if not items:
             return []
+        accepted = await self._accept(principal, items, batch=True)
+        try:
+            results = await self.writer.store(accepted)
+        except BadUserInput:
+            self._observe(inserted=0, duplicates=0, rejected=len(items))
+            raise
+        duplicates = sum(r.duplicate for r in results)
+        self._observe(inserted=len(results) - duplicates, duplicates=duplicates, rejected=0)
+        return results
+
+    async def _accept(self, principal: Principal, items: Sequence[UsageDraft], *, batch: bool) -> list[AcceptedInput]:
+        """The inputs checked, authorised and given their request ids, or BAD_USER_INPUT naming every problem
+        (with its index in a batch)."""
         now = datetime.now(UTC)
         problems: list[Problem] = []
         checked: list[CheckedInput] = []
@@ -93,36 +111,18 @@ class UsageService:
         if problems:
             self._observe(inserted=0, duplicates=0, rejected=len(items))
             raise BadUserInput(sorted(problems, key=lambda p: p.index or 0))
-        request_ids = [item.request_id or str(uuid4()) for item in items]  # the same ids if the work is redone
-        events: list[NewUsageEvent] = []
-
-        async def store(session: AsyncSession) -> tuple[list[UsageEvent], list[UsageEvent]]:
-            events[:] = await self._priced_events(
-                session, items, checked, workspaces, instance_ids, request_ids, now, batch=batch
+        return [
+            AcceptedInput(
+                item=item,
+                checked=parts,
+                workspace_id=workspaces[item.workspace_id].id,
+                provider_instance_id=instance_id,
+                request_id=item.request_id or str(uuid4()),  # fixed now: the same id if the work is redone
+                received_at=now,
+                index=index if batch else None,
             )
-            stored = await self.repository.insert_many(session, events)
-            stored_now = {(e.workspace_id, e.request_id) for e in stored}
-            earlier = [
-                (e.workspace_id, e.request_id) for e in events if (e.workspace_id, e.request_id) not in stored_now
-            ]
-            found_earlier = await self.repository.find_by_request_ids(session, earlier)
-            await self.users.register_seen(session, {(e.workspace_id, e.user_id) for e in stored if e.user_id})
-            if stored:
-                for hook in self.stored_hooks:
-                    await hook.on_stored(session, stored)
-            return stored, found_earlier
-
-        stored, found_earlier = await once_more_if_disconnected(lambda: with_retries(self.database, store))
-        stored_now = {(e.workspace_id, e.request_id) for e in stored}
-        by_key = {(e.workspace_id, e.request_id): e for e in [*stored, *found_earlier]}
-        results, claimed = [], set()
-        for event in events:
-            key = (event.workspace_id, event.request_id)
-            results.append(TrackResult(event=by_key[key], duplicate=key not in stored_now or key in claimed))
-            claimed.add(key)
-        duplicates = sum(r.duplicate for r in results)
-        self._observe(inserted=len(results) - duplicates, duplicates=duplicates, rejected=0)
-        return results
+            for index, (item, parts, instance_id) in enumerate(zip(items, checked, instance_ids, strict=True))
+        ]
 
     def _observe(self, **counts: int) -> None:
         if self.on_tracked is not None:
@@ -139,7 +139,8 @@ class UsageService:
     ) -> list[UUID | None]:
         """Workspaces must exist; a provider instance must be one of the event's workspace and provider."""
         instance_ids = [parse_uuid(i.provider_instance_id) if i.provider_instance_id else None for i in items]
-        instances = await self.providers.instances_by_id({i for i in instance_ids if i})
+        wanted = {i for i in instance_ids if i}
+        instances = await self.providers.instances_by_id(wanted) if wanted else {}
         for index, (item, parts, instance_id) in enumerate(zip(items, checked, instance_ids, strict=True)):
             at = index if batch else None
             workspace = workspaces.get(item.workspace_id)
@@ -159,85 +160,6 @@ class UsageService:
                     )
                 )
         return instance_ids
-
-    async def _priced_events(
-        self,
-        session: AsyncSession,
-        items: Sequence[UsageDraft],
-        checked: Sequence[CheckedInput],
-        workspaces: dict[str, Workspace],
-        instance_ids: Sequence[UUID | None],
-        request_ids: Sequence[str],
-        now: datetime,
-        *,
-        batch: bool,
-    ) -> list[NewUsageEvent]:
-        """Price what the caller did not price itself (its own figure wins: CALLER) and build the events; the
-        overrides are read in the storing transaction. Counts genai-prices cannot price (a part above its whole,
-        in kinds only it checks) refuse the input."""
-        occurred = [item.occurred_at or now for item in items]
-        to_price = [i for i, parts in enumerate(checked) if parts.cost_usd is None]
-        requests = [
-            PriceRequest(
-                workspace_id=workspaces[items[i].workspace_id].id,
-                provider=checked[i].provider,
-                model=checked[i].model,
-                provider_instance_id=instance_ids[i],
-                occurred_at=occurred[i],
-                tokens=checked[i].tokens,
-            )
-            for i in to_price
-        ]
-        try:
-            priced = await self.providers.price_many(requests, session)
-        except UnpriceableUsage as refused:
-            self._observe(inserted=0, duplicates=0, rejected=len(items))
-            raise BadUserInput(
-                [
-                    Problem(counts_field(items[to_price[i]]), reason, to_price[i] if batch else None)
-                    for i, reason in sorted(refused.reasons.items())
-                ]
-            ) from None
-        costs: dict[int, PricedCost] = dict(zip(to_price, priced, strict=True))
-        events = []
-        for index, (item, parts) in enumerate(zip(items, checked, strict=True)):
-            cost = costs[index] if index in costs else PricedCost.caller(parts.cost_usd)
-            events.append(
-                NewUsageEvent(
-                    workspace_id=workspaces[item.workspace_id].id,
-                    request_id=request_ids[index],
-                    occurred_at=occurred[index],
-                    received_at=now,
-                    provider=parts.provider,
-                    model=parts.model,
-                    provider_instance_id=instance_ids[index],
-                    task_type=item.task_type,
-                    user_id=item.user_id,
-                    session_id=item.session_id,
-                    prompt_tokens=parts.tokens.prompt,
-                    completion_tokens=parts.tokens.completion,
-                    total_tokens=parts.total_tokens,
-                    cached_prompt_tokens=parts.tokens.cached_prompt,
-                    cache_write_tokens=parts.tokens.cache_write,
-                    reasoning_tokens=parts.tokens.reasoning,
-                    input_cost_usd=cost.input_cost_usd,
-                    output_cost_usd=cost.output_cost_usd,
-                    cost_usd=cost.cost_usd,
-                    cost_source=cost.source,
-                    duration_ms=item.duration_ms,
-                    time_to_first_token_ms=item.time_to_first_token_ms,
-                    status=parts.status,
-                    error_type=item.error_type,
-                    error_message=item.error_message,
-                    retry_count=item.retry_count or 0,
-                    streamed=item.streamed,
-                    tags=parts.tags,
-                    audio_tokens=parts.audio_tokens,
-                    usage_kinds=dict(parts.tokens.extra),
-                    catalogue_model=self.providers.catalogue_model(parts.provider, parts.model),
-                )
-            )
-        return events
 
     async def recost(self, principal: Principal, given: UsageFilterDraft) -> RecostResult:
         """Price the filtered events again with today's overrides and catalogue, at each event's own time, and
@@ -268,13 +190,6 @@ class UsageService:
                 before += sum((e.cost_usd or Decimal(0) for e in events), Decimal(0))
                 after += sum((c.cost_usd or Decimal(0) for c in costs), Decimal(0))
         return RecostResult(examined=examined, changed=changed, cost_before_usd=before, cost_after_usd=after)
-
-
-def counts_field(item: UsageDraft) -> str:
-    """The input field an input's counts came from, to name when they cannot be priced."""
-    if item.raw_usage is not None:
-        return "rawUsage"
-    return "usageKinds" if item.usage_kinds is not None else "promptTokens"
 
 
 def price_request(event: UsageEvent) -> PriceRequest:
