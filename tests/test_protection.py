@@ -90,10 +90,14 @@ async def test_production_mode_hides_introspection_and_graphiql(database, gql):
 
 async def test_a_database_exception_in_production_reveals_nothing(database, gql, workspace, caplog):
     class Broken(UsageAggregates):
+        """Both ways a usageAnalytics answer is read (totals alone, or with breakdowns) fail with a secret."""
+
         async def breakdown(self, *_: object, **__: object):  # any signature: the error must be this one
             raise ProgrammingError(
                 "SELECT secret FROM usage_events WHERE host = 'db.internal'", {}, Exception("db.internal:5432")
             )
+
+        totals = breakdown
 
     _, client = await production_client(database, aggregates=providers.Object(Broken()))
     async with client:
