@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modules.proxy import ProxySettings
+from modules.core.addresses import AllowList
+from modules.proxy import PROXY_ALLOW_HOSTS_VARIABLE, ProxySettings
 from modules.usage import DEFAULT_MAX_EVENT_AGE_DAYS
 from service.export_limits import DEFAULT_EXPORT_LIMITS, ExportLimits
 
@@ -101,7 +102,8 @@ def positive_days(value: str | None, *, name: str = "LLM_USAGE_RETENTION_DAYS") 
 
 def proxy_settings(env: Mapping[str, str]) -> ProxySettings:
     """LLM_USAGE_PROXY_OPENAI_URL, _ANTHROPIC_URL, _GOOGLE_URL (the upstreams' base URLs), _TIMEOUT_S (the longest
-    wait between two bytes of an answer), _CONNECT_TIMEOUT_S."""
+    wait between two bytes of an answer), _CONNECT_TIMEOUT_S, _ALLOW_HOSTS (what provider instances' base URLs may
+    reach although not public: host names, addresses, CIDR networks, comma-separated)."""
     default = ProxySettings()
     return ProxySettings(
         openai_url=env.get("LLM_USAGE_PROXY_OPENAI_URL") or default.openai_url,
@@ -109,4 +111,7 @@ def proxy_settings(env: Mapping[str, str]) -> ProxySettings:
         google_url=env.get("LLM_USAGE_PROXY_GOOGLE_URL") or default.google_url,
         read_timeout_s=float(env.get("LLM_USAGE_PROXY_TIMEOUT_S") or default.read_timeout_s),
         connect_timeout_s=float(env.get("LLM_USAGE_PROXY_CONNECT_TIMEOUT_S") or default.connect_timeout_s),
+        instance_allow=AllowList.parse(
+            env.get(PROXY_ALLOW_HOSTS_VARIABLE, "").split(","), variable=PROXY_ALLOW_HOSTS_VARIABLE
+        ),
     )

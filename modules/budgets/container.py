@@ -9,12 +9,12 @@ from uuid import UUID
 from dependency_injector import containers, providers
 
 from modules.budgets.accounting import BUDGETS_CHANNEL, BudgetAccounting
-from modules.budgets.addresses import AllowList
 from modules.budgets.dispatcher import WebhookDispatcher
 from modules.budgets.records import Budget
 from modules.budgets.repository import BudgetRepository
 from modules.budgets.service import BudgetService
 from modules.budgets.targets import WebhookTargets
+from modules.core.addresses import AllowList
 from modules.core.cache import NotifiedCache
 from modules.core.database import Database
 from modules.core.notifications import Notifications

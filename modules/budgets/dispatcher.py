@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from modules.budgets.accounting import ALERTS_CHANNEL
-from modules.budgets.addresses import AddressRefused, Unresolvable
 from modules.budgets.records import DeliveryStatus, WebhookDelivery
 from modules.budgets.repository import BudgetRepository
 from modules.budgets.targets import ATTEMPT_TIMEOUT_S, WebhookTargets, shown_host, webhook_client
@@ -25,6 +24,7 @@ from modules.budgets.webhooks import (
     retry_delay,
     sign,
 )
+from modules.core.addresses import AddressRefused, Unresolvable
 from modules.core.database import Database
 from modules.core.notifications import Notifications
 

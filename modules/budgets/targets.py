@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from modules.budgets.addresses import (
+from modules.core.addresses import (
     HOST_NAME,
     AddressRefused,
     AllowList,

@@ -4,7 +4,15 @@ through the usage module's ingest."""
 
 from modules.proxy.container import ProxyContainer
 from modules.proxy.forwarding import ProxyEndpoint
+from modules.proxy.instance_addresses import PROXY_ALLOW_HOSTS_VARIABLE
 from modules.proxy.recorder import UsageRecorder
 from modules.proxy.upstreams import ProxySettings, UpstreamClients
 
-__all__ = ["ProxyContainer", "ProxyEndpoint", "ProxySettings", "UpstreamClients", "UsageRecorder"]
+__all__ = [
+    "PROXY_ALLOW_HOSTS_VARIABLE",
+    "ProxyContainer",
+    "ProxyEndpoint",
+    "ProxySettings",
+    "UpstreamClients",
+    "UsageRecorder",
+]

@@ -20,6 +20,7 @@ from multidict import CIMultiDict
 from starlette.types import Receive, Scope, Send
 from yarl import URL
 
+from modules.core.addresses import AddressRefused, Unresolvable
 from modules.core.principal import Principal
 from modules.proxy.access import ProxyAccess
 from modules.proxy.apis import Api, Reader, UsageEndpoint, usage_endpoint
@@ -27,6 +28,7 @@ from modules.proxy.decoding import BodyDecoder
 from modules.proxy.drafts import Outcome, Target, draft_of
 from modules.proxy.error_shapes import ProxyRefusal, Refusal, error_body, upstream_error_message, upstream_error_type
 from modules.proxy.headers import Attribution, attribution, response_headers, upstream_request_headers
+from modules.proxy.instance_addresses import check_literal_host
 from modules.proxy.readers import CallReader, reader_for
 from modules.proxy.recorder import UsageRecorder
 from modules.proxy.routes import ProxyRoute, api_of, route_of
@@ -64,6 +66,7 @@ class UpstreamRequest:
     url: str
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    checked: bool = False  # a provider instance's URL: only the addresses the operator lets through
 
 
 class ProxyEndpoint:
@@ -109,6 +112,7 @@ class ProxyEndpoint:
             url=joined(base_url, route.path, scope.get("query_string", b"")),
             headers=upstream_request_headers(headers, body_replaced=replaced),
             body=body,
+            checked=route.instance is not None,
         )
         await self.exchange(exchange, request, receive, send)
         self.observe(route.api.value, exchange_outcome(exchange))
@@ -121,6 +125,11 @@ class ProxyEndpoint:
             workspace = self.access.workspace(principal, given.workspace)
             return Target(provider=route.provider, api_flavor=None), workspace, self.clients.base_url(route.api)
         instance = await self.access.instance(principal, route.instance)
+        try:
+            check_literal_host(str(instance.base_url), self.clients.settings.instance_allow)
+        except AddressRefused as refused:
+            reason = f"this provider instance's base URL may not be reached: {refused}"
+            raise ProxyRefusal(Refusal.FORBIDDEN, reason) from None
         target = Target(provider=instance.provider, api_flavor=None, provider_instance_id=str(instance.id))
         return target, str(instance.workspace_id), str(instance.base_url)
 
@@ -164,7 +173,7 @@ class ProxyEndpoint:
     async def relay(self, exchange: Exchange, request: UpstreamRequest, send: Send) -> None:
         api = exchange.route.api
         try:
-            response = await self.clients.client(request.url).request(
+            response = await self.clients.client(request.url, checked=request.checked).request(
                 request.method,
                 URL(request.url, encoded=True),  # the caller's path and query as sent, percent-encoding kept
                 headers=CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers),
@@ -173,6 +182,15 @@ class ProxyEndpoint:
             )
         except TimeoutError:
             await self.fail(exchange, send, api, Refusal.UPSTREAM_TIMEOUT, "the upstream did not answer in time")
+            return
+        except AddressRefused as refused:  # a provider instance's host name resolved where the proxy may not go
+            reason = f"this provider instance's base URL may not be reached: {refused}"
+            await self.fail(exchange, send, api, Refusal.FORBIDDEN, reason)
+            return
+        except Unresolvable as unresolved:
+            await self.fail(
+                exchange, send, api, Refusal.UPSTREAM_UNREACHABLE, f"the upstream cannot be reached: {unresolved}"
+            )
             return
         except aiohttp.ClientError as error:
             reason = f"the upstream cannot be reached ({type(error).__name__})"

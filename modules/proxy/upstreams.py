@@ -5,12 +5,14 @@ idle connection's socket on each request), aiohttp 0.15 ms — the proxy's own a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from modules.core.addresses import AllowList
 from modules.proxy.apis import Api
+from modules.proxy.instance_addresses import CheckedResolver
 
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_URL = "https://api.anthropic.com/v1"
@@ -27,12 +29,13 @@ class ProxySettings:
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 600.0  # between two bytes of an answer: a model may think minutes before its first
     max_connections: int = 1000  # per upstream origin
+    instance_allow: AllowList = field(default_factory=AllowList)  # LLM_USAGE_PROXY_ALLOW_HOSTS: see instance_addresses
 
 
 class UpstreamClients:
     def __init__(self, settings: ProxySettings) -> None:
         self.settings = settings
-        self.clients: dict[str, aiohttp.ClientSession] = {}
+        self.clients: dict[tuple[str, bool], aiohttp.ClientSession] = {}
 
     def base_url(self, api: Api) -> str:
         return {
@@ -41,17 +44,19 @@ class UpstreamClients:
             Api.GOOGLE: self.settings.google_url,
         }[api]
 
-    def client(self, url: str) -> aiohttp.ClientSession:
-        """The pooled session of `url`'s origin. Headers are the caller's alone (no default User-Agent, Accept,
+    def client(self, url: str, *, checked: bool = False) -> aiohttp.ClientSession:
+        """The pooled session of `url`'s origin; `checked` (a provider instance's URL): connecting only to the
+        addresses instance_allow lets through. Headers are the caller's alone (no default User-Agent, Accept,
         Accept-Encoding or Content-Type added); no redirect is followed, no proxy from the environment used, no
         cookie kept, nothing decoded."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        client = self.clients.get(origin)
+        client = self.clients.get((origin, checked))
         if client is None:
             settings = self.settings
+            resolver = CheckedResolver(settings.instance_allow) if checked else None
             client = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=settings.max_connections, limit_per_host=0),
+                connector=aiohttp.TCPConnector(limit=settings.max_connections, limit_per_host=0, resolver=resolver),
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=settings.connect_timeout_s, sock_read=settings.read_timeout_s
                 ),
@@ -60,7 +65,7 @@ class UpstreamClients:
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=SKIPPED_DEFAULT_HEADERS,
             )
-            self.clients[origin] = client
+            self.clients[(origin, checked)] = client
         return client
 
     async def close(self) -> None:

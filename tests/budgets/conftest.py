@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 import pytest
 from dependency_injector import providers
 
-from modules.budgets import addresses
+from modules.core import addresses
 from service.container import ApplicationContainer
 from tests.conftest import TEST_SETTINGS
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from modules.budgets.addresses import AllowList
+from modules.core.addresses import AllowList
 from service.config import Settings
 from tests.budgets.blocked_addresses import BLOCKED, Blocked
 from tests.budgets.conftest import PUBLIC, FakeDns

@@ -12,6 +12,7 @@ import pytest
 from dependency_injector import providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from modules.core.addresses import AllowList
 from modules.proxy import ProxySettings
 from service.container import ApplicationContainer
 from tests.live_server import LiveServer, LiveWorkspace, live_workspace
@@ -39,7 +40,13 @@ def at_now(container: ApplicationContainer) -> None:
 
 def proxy_settings(upstream: FakeUpstream, **changes: Any) -> ProxySettings:
     return ProxySettings(
-        openai_url=f"{upstream.url}/v1", anthropic_url=f"{upstream.url}/v1", google_url=upstream.url, **changes
+        **{
+            "openai_url": f"{upstream.url}/v1",
+            "anthropic_url": f"{upstream.url}/v1",
+            "google_url": upstream.url,
+            "instance_allow": AllowList.parse(["127.0.0.1"]),  # the fake upstream's, for the instances' tests
+            **changes,
+        }
     )
 
 

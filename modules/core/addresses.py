@@ -1,7 +1,8 @@
-"""Which addresses a webhook may connect to. A workspace ADMIN chooses webhook URLs, so without this policy
-they could make the server POST into its own network (loopback, the cloud metadata service, private ranges)
-and read the answers back from the delivery log. Only public unicast addresses pass, judged by the stdlib's
-`ipaddress`, unless the operator allow-lists a host or network for internal hooks."""
+"""Which addresses the server may connect to for a URL a workspace ADMIN chose: a budget's webhook, a provider
+instance's base URL (the proxy). Without this policy they could make the server send requests into its own
+network (loopback, the cloud metadata service, private ranges) and read the answers back (the delivery log,
+the proxied answer). Only public unicast addresses pass, judged by the stdlib's `ipaddress`, unless the operator
+allow-lists a host or network (internal hooks, a self-hosted vLLM)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ HOST_NAME = re.compile(rf"(?=.{{1,253}}\.?$){LABEL}(?:\.{LABEL})*\.?")
 
 
 class AddressRefused(Exception):
-    """The webhook must not connect there; the message says why (it names the address, never the URL)."""
+    """The server must not connect there; the message says why (it names the address, never the URL)."""
 
 
 class Unresolvable(Exception):
@@ -79,14 +80,14 @@ def literal(host: str) -> IPAddress | None:
 
 @dataclass(frozen=True)
 class AllowList:
-    """The operator's exceptions for internal hooks (LLM_USAGE_WEBHOOK_ALLOW_HOSTS, comma-separated): host
-    names that may resolve to any address, and addresses or CIDR networks that may be reached by any name."""
+    """The operator's exceptions (LLM_USAGE_WEBHOOK_ALLOW_HOSTS, LLM_USAGE_PROXY_ALLOW_HOSTS; comma-separated):
+    host names that may resolve to any address, and addresses or CIDR networks that may be reached by any name."""
 
     hosts: frozenset[str] = frozenset()
     networks: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @classmethod
-    def parse(cls, entries: Iterable[str]) -> AllowList:
+    def parse(cls, entries: Iterable[str], variable: str = ALLOW_HOSTS_VARIABLE) -> AllowList:
         """Raises ValueError naming an entry that is neither a host name, an address nor a network."""
         hosts: set[str] = set()
         networks: list[IPv4Network | IPv6Network] = []
@@ -98,7 +99,7 @@ class AllowList:
             except ValueError:
                 if not HOST_NAME.fullmatch(entry):
                     raise ValueError(
-                        f"{ALLOW_HOSTS_VARIABLE}: {entry!r} is neither a host name, an IP address nor a CIDR network"
+                        f"{variable}: {entry!r} is neither a host name, an IP address nor a CIDR network"
                     ) from None
                 hosts.add(entry)
         return cls(hosts=frozenset(hosts), networks=tuple(networks))
