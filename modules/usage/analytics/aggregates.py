@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.histograms import histogram_percentiles, wants_percentiles, with_percentiles
 from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
-from modules.usage.analytics.sources import EVENTS, Source, source_for
+from modules.usage.analytics.sources import EVENTS, Source
+from modules.usage.analytics.split import latency_rows, split_for
 from modules.usage.filter.conditions import filter_conditions
-from modules.usage.models import DailyLatencyRow as Latency
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UnpricedModel, UsageBreakdown, UsageFilterSpec, UsageGroup, UsageMetrics
 
@@ -52,17 +52,18 @@ class UsageAggregates:
             found, columns = sums, table
         else:
             if grouped_percentiles:
+                hist = latency_rows(spec, by_model=True)
                 latency = histogram_percentiles(
-                    spec,
                     needs,
-                    [Latency.provider.label("provider"), Latency.model.label("model")],
+                    hist,
+                    [hist.provider.label("provider"), hist.model.label("model")],
                     grouping_sets="GROUPING SETS ((log_bucket), (provider, log_bucket), (model, log_bucket))",
-                    mask=(func.grouping(Latency.provider, Latency.model) * 2 + 1).label("grouping_mask"),
-                    by_model=True,
+                    mask=(func.grouping(hist.provider, hist.model) * 2 + 1).label("grouping_mask"),
                 )
                 joined = ["grouping_mask", "provider", "model"]
             else:  # the totals only: from the rows of every model
-                latency = histogram_percentiles(spec, needs, mask=literal(TOTALS).label("grouping_mask"))
+                hist = latency_rows(spec, by_model=False)
+                latency = histogram_percentiles(needs, hist, mask=literal(TOTALS).label("grouping_mask"))
                 joined = ["grouping_mask"]
             rows = with_percentiles(sums.subquery("sums"), latency, joined).subquery("rows")
             found, columns = select(rows), rows.c
@@ -86,7 +87,7 @@ class UsageAggregates:
         smallest source that answers, unless `source` is given). Percentiles are given for the totals and the
         breakdowns by `grouped_percentiles` (null in the others: not asked, so the histograms may answer)."""
         by = tuple(d for d in BREAKDOWN_DIMENSIONS if d in grouped_percentiles)
-        source = source or source_for(spec, needs, BREAKDOWN_DIMENSIONS, percentile_dimensions=by)
+        source = source or split_for(spec, needs, BREAKDOWN_DIMENSIONS, percentile_dimensions=by)
         rows = (await session.execute(self.breakdown_statement(spec, needs, source, by))).all()
         groups: dict[int, list[UsageGroup]] = {BY_PROVIDER: [], BY_MODEL: [], BY_TASK_TYPE: []}
         totals = None
@@ -112,10 +113,11 @@ class UsageAggregates:
         source: Source | None = None,
     ) -> UsageMetrics:
         """The filtered metrics, from the smallest source that answers exactly unless `source` is given."""
-        source = source or source_for(spec, needs)
+        source = source or split_for(spec, needs)
         statement = select(*source.metrics(needs)).where(*source.conditions(spec))
         if source.rollup and wants_percentiles(needs):
-            statement = with_percentiles(statement.subquery("sums"), histogram_percentiles(spec, needs), [])
+            latency = histogram_percentiles(needs, latency_rows(spec, by_model=False))
+            statement = with_percentiles(statement.subquery("sums"), latency, [])
         return metrics_from_row((await session.execute(statement)).one())
 
     async def seen(self, session: AsyncSession, spec: UsageFilterSpec) -> tuple[datetime | None, datetime | None]:
@@ -128,7 +130,7 @@ class UsageAggregates:
         """The summed cost of the filtered events (unpriced ones add nothing), from the smallest rollup that
         holds the filter (a budget period: days or hours in its time zone) — so it stays cheap at any history,
         and counts events that retention has deleted — else from the events."""
-        source = source_for(spec, COST_ONLY)
+        source = split_for(spec, COST_ONLY)
         statement = select(func.coalesce(func.sum(source.table.cost_usd), 0)).where(*source.conditions(spec))
         return Decimal((await session.execute(statement)).scalar_one())
 

@@ -19,8 +19,8 @@ from modules.usage.analytics.metrics import (
     needs_for_order,
     order_expression,
 )
-from modules.usage.analytics.sources import Source, source_for
-from modules.usage.models import DailyLatencyRow as Latency
+from modules.usage.analytics.sources import Source
+from modules.usage.analytics.split import latency_rows, split_for
 from modules.usage.records import DimensionGroup, GroupedUsage, UsageFilterSpec
 
 
@@ -42,11 +42,12 @@ class GroupedUsageReader:
         `with_others` is off) the others' metrics over the events of every group not shown, aggregated again
         so percentiles stay exact. Read from the smallest source that answers exactly, unless `source` is given."""
         needs = combined(needs, needs_for_order(order_by))
-        source = source or source_for(spec, needs, grouping.dimensions)
+        source = source or split_for(spec, needs, grouping.dimensions)
         keys = grouping.columns(source.table)
         sums = select(*keys, *source.metrics(needs)).where(*source.conditions(spec)).group_by(*keys)
         if source.rollup and wants_percentiles(needs):
-            latency = histogram_percentiles(spec, needs, grouping.columns(Latency), by_model=True)
+            hist = latency_rows(spec, by_model=True)
+            latency = histogram_percentiles(needs, hist, grouping.columns(hist))
             grouped = with_percentiles(sums.subquery("sums"), latency, [key.name for key in keys]).subquery("g")
         else:
             grouped = sums.subquery("g")
@@ -98,6 +99,7 @@ class GroupedUsageReader:
 
         statement = select(*source.metrics(needs)).where(*source.conditions(spec), ~in_shown(source.table))
         if source.rollup and wants_percentiles(needs):
-            latency = histogram_percentiles(spec, needs, where=[~in_shown(Latency)], by_model=True)
+            hist = latency_rows(spec, by_model=True)
+            latency = histogram_percentiles(needs, hist, where=[~in_shown(hist)])
             statement = with_percentiles(statement.subquery("sums"), latency, [])
         return metrics_from_row((await session.execute(statement)).one())

@@ -14,10 +14,6 @@ from sqlalchemy import ColumnElement, Float, Select, Subquery, Text, and_, cast,
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from modules.usage.analytics.metrics import DURATION_FRACTIONS, TTFT_FRACTIONS, MetricNeeds
-from modules.usage.analytics.sources import HISTOGRAMS
-from modules.usage.filter.conditions import filtered_columns
-from modules.usage.models import DailyLatencyRow as Latency
-from modules.usage.records import UsageFilterSpec
 from modules.usage.rollups.latency import representative_sql
 
 PERCENTILE_COLUMNS = ("duration_percentiles", "ttft_percentiles")
@@ -28,34 +24,30 @@ def wants_percentiles(needs: MetricNeeds) -> bool:
 
 
 def histogram_percentiles(
-    spec: UsageFilterSpec,
     needs: MetricNeeds,
+    rows: Any,
     keys: Sequence[ColumnElement[Any]] = (),
     *,
     grouping_sets: str | None = None,
     mask: ColumnElement[Any] | None = None,
     where: Sequence[ColumnElement[bool]] = (),
-    by_model: bool = False,
 ) -> Subquery:
-    """One row per group of `keys` (labelled expressions over usage_latency_daily; with `grouping_sets`, a
-    GROUPING SETS clause naming them and log_bucket in every set, told apart by `mask`, labelled
-    grouping_mask): the key columns, then duration_percentiles and ttft_percentiles as metric_columns
-    labels them. Read from the rows per model when `by_model` (groups or conditions name provider or model)
-    or the filter names one, else from the far fewer rows of every model."""
+    """One row per group of `keys` (labelled expressions over `rows`, split.latency_rows of the filter; with
+    `grouping_sets`, a GROUPING SETS clause naming them and log_bucket in every set, told apart by `mask`,
+    labelled grouping_mask): the key columns, then duration_percentiles and ttft_percentiles as
+    metric_columns labels them."""
     names = [key.name for key in keys] + (["grouping_mask"] if mask is not None else [])
-    by_model = by_model or bool(filtered_columns(spec) & {"provider", "model"})
-    level = Latency.model.is_not(None) if by_model else Latency.model.is_(None)
     counted = select(
         *keys,
         *([mask] if mask is not None else []),
-        Latency.log_bucket,
-        func.sum(Latency.durations).label("durations"),
-        func.sum(Latency.ttfts).label("ttfts"),
-    ).where(*HISTOGRAMS.conditions(spec), level, *where)
+        rows.log_bucket,
+        func.sum(rows.durations).label("durations"),
+        func.sum(rows.ttfts).label("ttfts"),
+    ).where(*where)
     if grouping_sets is not None:
         counted = counted.group_by(text(grouping_sets))
     else:
-        counted = counted.group_by(*keys, Latency.log_bucket)
+        counted = counted.group_by(*keys, rows.log_bucket)
     c = counted.subquery("counted")
     partition = [c.c[name] for name in names]
     running = select(

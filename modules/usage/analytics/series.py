@@ -22,8 +22,8 @@ from modules.core.time_zones import time_zone
 from modules.usage.analytics.dimensions import GroupBy
 from modules.usage.analytics.histograms import histogram_percentiles, wants_percentiles, with_percentiles
 from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
-from modules.usage.analytics.sources import HISTOGRAMS, Source, source_for
-from modules.usage.models import DailyLatencyRow as Latency
+from modules.usage.analytics.sources import Source, day_start
+from modules.usage.analytics.split import latency_rows, split_for
 from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
 
 MAX_BUCKETS = 2000
@@ -128,7 +128,7 @@ class SeriesReader:
     ) -> list[TimeBucket]:
         """One statement: each bucket's totals (and its groups, with GROUPING SETS), empty buckets as zeros;
         from the smallest source that answers exactly, unless `source` is given."""
-        source = source or source_for(spec, needs, grouping.dimensions if grouping else (), bounds)
+        source = source or split_for(spec, needs, grouping.dimensions if grouping else (), bounds)
         edges = bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
         bucket = func.width_bucket(source.time(), edges).label("bucket")
         keys = grouping.columns(source.table) if grouping else []
@@ -149,14 +149,14 @@ class SeriesReader:
             statement = statement.group_by(text("bucket"))
             order = [text("bucket")]
         if source.rollup and wants_percentiles(needs):
-            latency_keys = grouping.columns(Latency) if grouping else []
+            hist = latency_rows(spec, by_model=grouping is not None)
+            latency_keys = grouping.columns(hist) if grouping else []
             latency = histogram_percentiles(
-                spec,
                 needs,
-                [func.width_bucket(HISTOGRAMS.time(), edges).label("bucket"), *latency_keys],
+                hist,
+                [func.width_bucket(day_start(hist.day), edges).label("bucket"), *latency_keys],
                 grouping_sets=None if sets is None else sets.replace("(bucket", "(log_bucket, bucket"),
                 mask=func.grouping(*latency_keys).label("grouping_mask") if latency_keys else None,
-                by_model=bool(latency_keys),
             )
             joined = ["bucket", *[key.name for key in keys], *(["grouping_mask"] if keys else [])]
             statement = select(with_percentiles(statement.subquery("sums"), latency, joined).subquery("rows"))

@@ -1,11 +1,12 @@
 """Where sums are read from: the events themselves, or a rollup (rollups.py) when it can answer exactly.
 Every source gives the same column names, conditions and metric labels, so each summing query is written
-once; `source_for` picks the smallest source that holds what a query filters, groups and measures by."""
+once; `source_for` picks the smallest source that holds what a query filters, groups and measures by, at
+the window's bounds (split.py reads other windows as rollup days and hours plus the events at the edges)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -35,6 +36,10 @@ from modules.usage.records import UsageFilterSpec
 class Source:
     table: Any
     bucket: str | None = None  # the rollup's time column ("day" or "hour"); None for the events
+    # A split window (split.py): `table` is the union of `parts` as rows of the rollup `shape`, each part
+    # under the query's conditions already.
+    shape: Any = None
+    parts: tuple[Any, ...] = field(default=(), compare=False)
 
     @property
     def rollup(self) -> bool:
@@ -53,9 +58,25 @@ class Source:
         `dimensions`), come from the latency histograms over the same filter (within 2%: histograms.py)."""
         if not self.rollup:
             return True
+        ends = [m for m in (spec.start, spec.end) if m is not None]
+        if (needs.duration_percentiles or needs.ttft_percentiles) and not all(map(HISTOGRAMS.aligned, ends)):
+            return False
+        return self.holds(spec, needs, dimensions, bounds, percentile_dimensions) and all(map(self.aligned, ends))
+
+    def holds(
+        self,
+        spec: UsageFilterSpec,
+        needs: MetricNeeds,
+        dimensions: Sequence[UsageDimension] = (),
+        bounds: Sequence[datetime] = (),
+        percentile_dimensions: Sequence[UsageDimension] | None = None,
+    ) -> bool:
+        """answers() but for the window's ends: what a split window (split.py) reads this source for."""
+        if not self.rollup:
+            return True
         if needs.duration_percentiles or needs.ttft_percentiles:
             by = dimensions if percentile_dimensions is None else percentile_dimensions
-            if not HISTOGRAMS.answers(spec, SUMS_ONLY, by, bounds):
+            if not HISTOGRAMS.holds(spec, SUMS_ONLY, by, bounds):
                 return False
         if needs.distinct_users and not self._has("user_id"):
             return False
@@ -68,11 +89,13 @@ class Source:
             return False
         if not all(d in DIMENSION_COLUMNS and self._has(DIMENSION_COLUMNS[d]) for d in dimensions):
             return False
-        return all(m is None or self._aligned(m) for m in (spec.start, spec.end, *bounds))
+        return all(self.aligned(m) for m in bounds)
 
     def conditions(self, spec: UsageFilterSpec) -> list[ColumnElement[bool]]:
         if not self.rollup:
             return filter_conditions(spec)
+        if self.parts:
+            return []  # each part has them (where its indexes serve them)
         found = column_conditions(spec, self.table)
         column = getattr(self.table, str(self.bucket))
         if spec.start is not None:  # aligned to the buckets: answers() checked it
@@ -88,7 +111,7 @@ class Source:
         if self.bucket == "hour":
             hour: SQLColumnExpression[datetime] = self.table.hour
             return hour
-        return cast(func.timezone("UTC", cast(self.table.day, DateTime)), DateTime(timezone=True))
+        return day_start(self.table.day)
 
     def metrics(self, needs: MetricNeeds = ALL_METRICS) -> list[ColumnElement[Any]]:
         """The labels of metric_columns; on a rollup, the metrics it cannot hold are null (and never asked)."""
@@ -118,9 +141,9 @@ class Source:
         )
 
     def _has(self, column: str) -> bool:
-        return column in self.table.__table__.columns
+        return column in (self.shape or self.table).__table__.columns
 
-    def _aligned(self, moment: datetime) -> bool:
+    def aligned(self, moment: datetime) -> bool:
         utc = moment.astimezone(UTC)
         if self.bucket == "hour":
             return utc.minute == 0 and utc.second == 0 and utc.microsecond == 0
@@ -129,6 +152,11 @@ class Source:
     def _bucket_of(self, moment: datetime) -> Any:
         utc = moment.astimezone(UTC)
         return utc if self.bucket == "hour" else utc.date()
+
+
+def day_start(day: Any) -> SQLColumnExpression[datetime]:
+    """The moment (UTC) a `day` column's day starts."""
+    return cast(func.timezone("UTC", cast(day, DateTime)), DateTime(timezone=True))
 
 
 def mean(total: Any, count: Any) -> ColumnElement[Any]:

@@ -1,0 +1,159 @@
+"""Windows not aligned to a rollup's buckets, read as the union of aligned pieces: whole UTC days from a
+daily rollup, the whole hours at its edges from the hourly one (when that holds what the query asks), and
+the minutes left from the events, summed into rows of the same shape with the rollup writer's own sums.
+The readers then sum that union as they sum a rollup, so each summing query is still written once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, Date, Select, cast, func, literal_column, null, select, union_all
+from sqlalchemy.orm import aliased
+
+from modules.usage.analytics.dimensions import UsageDimension
+from modules.usage.analytics.metrics import MetricNeeds
+from modules.usage.analytics.sources import EVENTS, HISTOGRAMS, HOURLY, ROLLUPS, Source, source_for
+from modules.usage.filter.conditions import filter_conditions, filtered_columns
+from modules.usage.models import DailyLatencyRow as Latency
+from modules.usage.models import UsageEventRow as Event
+from modules.usage.records import UsageFilterSpec
+from modules.usage.rollups.latency import bucket_sql
+from modules.usage.rollups.writer import BUCKETS, SUMS
+
+STEP = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """[start, end) of the window (None: open), read from `source` (aligned to its buckets there)."""
+
+    source: Source
+    start: datetime | None
+    end: datetime | None
+
+
+def pieces(start: datetime | None, end: datetime | None, chain: Sequence[Source]) -> list[Piece]:
+    """[start, end) cut into the whole buckets of chain[0] and, at either edge, the pieces of the finer
+    sources after it (the last, the events, takes any moment)."""
+    source, finer = chain[0], chain[1:]
+    if not finer:
+        return [Piece(source, start, end)]
+    inner_start = None if start is None else _floor(start, source, up=True)
+    inner_end = None if end is None else _floor(end, source, up=False)
+    if inner_start is not None and inner_end is not None and inner_start >= inner_end:
+        return pieces(start, end, finer)
+    left = [] if start is None or inner_start == start else pieces(start, inner_start, finer)
+    right = [] if end is None or inner_end == end else pieces(inner_end, end, finer)
+    return [*left, Piece(source, inner_start, inner_end), *right]
+
+
+def _floor(moment: datetime, source: Source, *, up: bool) -> datetime:
+    """The bucket boundary of `source` at or below `moment` (at or above it when `up`), in UTC."""
+    utc = moment.astimezone(UTC)
+    base = utc.replace(minute=0, second=0, microsecond=0)
+    if source.bucket == "day":
+        base = base.replace(hour=0)
+    return base + STEP[str(source.bucket)] if up and base != utc else base
+
+
+def split_for(
+    spec: UsageFilterSpec,
+    needs: MetricNeeds,
+    dimensions: Sequence[UsageDimension] = (),
+    bounds: Sequence[datetime] = (),
+    percentile_dimensions: Sequence[UsageDimension] | None = None,
+) -> Source:
+    """source_for's answer when a rollup answers at the window's bounds; else the first rollup that holds the
+    query (all but its ends), over the union of pieces, when any piece is a rollup's; else the events.
+    Percentiles are split only when the window holds a whole day: else the histograms would add nothing
+    but their 2% to an events scan of the same size."""
+    found = source_for(spec, needs, dimensions, bounds, percentile_dimensions)
+    if found is not EVENTS:
+        return found
+    asked = (dimensions, bounds, percentile_dimensions)
+    for source in ROLLUPS:
+        if not source.holds(spec, needs, *asked):
+            continue
+        finer = [HOURLY] if source.bucket == "day" and HOURLY.holds(spec, needs, *asked) else []
+        found_pieces = pieces(spec.start, spec.end, [source, *finer, EVENTS])
+        if not any(p.source.rollup for p in found_pieces):
+            continue
+        percentiles = needs.duration_percentiles or needs.ttft_percentiles
+        if percentiles and not any(p.source.rollup for p in pieces(spec.start, spec.end, [HISTOGRAMS, EVENTS])):
+            continue
+        return split(spec, source, found_pieces)
+    return EVENTS
+
+
+def split(spec: UsageFilterSpec, shape: Source, parts: Sequence[Piece]) -> Source:
+    """A source over the union of `parts`, each a select of `shape`'s columns under the spec's conditions."""
+    selects = [_shaped(replace(spec, start=p.start, end=p.end), shape, p.source) for p in parts]
+    rows = union_all(*selects).subquery("pieces")
+    return Source(aliased(shape.table, rows, adapt_on_names=True), shape.bucket, shape=shape.table, parts=tuple(parts))
+
+
+def _shaped(spec: UsageFilterSpec, shape: Source, source: Source) -> Select[Any]:
+    """The rows of `source` in [spec.start, spec.end) as rows of `shape`: a rollup's as they are (a finer
+    bucket's moved to the coarser one holding it; columns it lacks null: asked only when not needed), the
+    events' summed by the shape's key as the rollup writer sums them."""
+    columns = shape.table.__table__.columns
+    if source.rollup:
+        table = source.table
+        selected: list[ColumnElement[Any]] = []
+        for column in columns:
+            if column.name == shape.bucket and source.bucket != shape.bucket:
+                selected.append(cast(func.timezone("UTC", table.hour), Date).label(column.name))
+            elif column.name in table.__table__.columns:
+                selected.append(getattr(table, column.name).label(column.name))
+            else:
+                selected.append(cast(null(), column.type).label(column.name))
+        return select(*selected).where(*source.conditions(spec))
+    key = [c.name for c in columns if c.name != "id" and c.name not in SUMS]
+    conditions = filter_conditions(spec) + ([Event.user_id.is_not(None)] if "user_id" in key else [])
+    summed: list[ColumnElement[Any]] = [
+        cast(null(), BigInteger).label("id"),
+        *[literal_column(BUCKETS.get(name, f"usage_events.{name}")).label(name) for name in key],
+        *[literal_column(aggregate).label(name) for name, aggregate in SUMS.items()],
+    ]
+    return (
+        select(*summed)
+        .select_from(Event)
+        .where(*conditions)
+        .group_by(*[literal_column(str(i + 2)) for i in range(len(key))])
+    )
+
+
+def latency_rows(spec: UsageFilterSpec, *, by_model: bool) -> Any:
+    """usage_latency_daily's rows of the filter at one level (per model when `by_model` or the filter names
+    a provider or model, else the far fewer rows of every model),
+    as a from-object with its columns; whole UTC days from the table, the edges' events bucketed by the same
+    SQL the histograms are written with (so a percentile stays within 1.96%: rollups/latency.py)."""
+    by_model = by_model or bool(filtered_columns(spec) & {"provider", "model"})
+    level = Latency.model.is_not(None) if by_model else Latency.model.is_(None)
+    selects: list[Select[Any]] = []
+    for piece in pieces(spec.start, spec.end, [HISTOGRAMS, EVENTS]):
+        within = replace(spec, start=piece.start, end=piece.end)
+        if piece.source.rollup:
+            selects.append(select(Latency).where(*HISTOGRAMS.conditions(within), level))
+            continue
+        for measure, value in (("durations", "duration_ms"), ("ttfts", "time_to_first_token_ms")):
+            bucket: ColumnElement[int] = literal_column(bucket_sql(f"usage_events.{value}"))
+            model = [Event.provider, Event.model] if by_model else [cast(null(), Latency.provider.type)] * 2
+            counts = {"durations": literal_column("0"), "ttfts": literal_column("0"), measure: func.count()}
+            selects.append(
+                select(
+                    cast(null(), BigInteger).label("id"),
+                    Event.workspace_id.label("workspace_id"),
+                    literal_column(BUCKETS["day"]).label("day"),
+                    model[0].label("provider"),
+                    model[1].label("model"),
+                    bucket.label("log_bucket"),
+                    *[count.cast(BigInteger).label(name) for name, count in counts.items()],
+                )
+                .where(*filter_conditions(within), getattr(Event, value).is_not(None))
+                .group_by(literal_column("2"), literal_column("3"), literal_column("4"), literal_column("5"), bucket)
+            )
+    return aliased(Latency, union_all(*selects).subquery("latency"), adapt_on_names=True)
