@@ -83,6 +83,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         usage=usage.service,
         keys=access.service,
         instances=llm_providers.service,
+        workspaces=workspaces.service,
         settings=settings.provided.proxy,
         observe_call=metrics.provided.proxy_call,
         observe_recorded=metrics.provided.proxy_recorded,

@@ -37,14 +37,21 @@ class Instance(Protocol):
     def base_url(self) -> str | None: ...
 
 
+class WorkspaceLookup(Protocol):
+    """WorkspaceService: the workspaces some references (slugs or ids) name; unknown ones left out."""
+
+    async def resolve(self, references: Collection[str]) -> Mapping[str, object]: ...
+
+
 class InstanceLookup(Protocol):
     async def instances_by_id(self, ids: Collection[UUID]) -> Mapping[UUID, Instance]: ...
 
 
 class ProxyAccess:
-    def __init__(self, keys: KeyCheck, instances: InstanceLookup) -> None:
+    def __init__(self, keys: KeyCheck, instances: InstanceLookup, workspaces: WorkspaceLookup | None = None) -> None:
         self.keys = keys
         self.instances = instances
+        self.workspaces = workspaces
         self.verified: TtlCache[str, Principal] = TtlCache(ttl=REMEMBERED_S)
         self.known_instances: TtlCache[UUID, Instance] = TtlCache(ttl=INSTANCE_TTL_S)
         self.stale_instances: dict[UUID, Instance] = {}
@@ -79,13 +86,21 @@ class ProxyAccess:
         self.verified.put(digest, principal)
         return principal
 
-    @staticmethod
-    def workspace(principal: Principal, named: str | None) -> str:
-        """The workspace the calls are recorded into: the key's own, or (instance-wide key) the one named."""
+    async def workspace(self, principal: Principal, named: str | None) -> str:
+        """The workspace the calls are recorded into: the key's own, or (instance-wide key) the one named — which
+        must exist, or the call would go upstream and its usage be refused afterwards. While the database is away
+        the name is taken as given (the call goes through; a wrong name is dropped and counted when stored)."""
         if principal.workspace_id is not None:
             return str(principal.workspace_id)
         if not named:
             raise ProxyRefusal(Refusal.BAD_REQUEST, f"an instance-wide llm-usage key needs the {WORKSPACE} header")
+        if self.workspaces is not None:
+            try:
+                found = await self.workspaces.resolve({named})
+            except Exception:  # the database is away: checked when the usage is stored
+                return named
+            if named not in found:
+                raise ProxyRefusal(Refusal.NOT_FOUND, f"no workspace {named[:100]!r} (the {WORKSPACE} header)")
         return named
 
     async def instance(self, principal: Principal, reference: str) -> Instance:

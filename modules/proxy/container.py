@@ -1,6 +1,6 @@
 """ProxyContainer: imports UsageService (ingestion), the key check (AccessService), the provider instances
-(ProviderService) and the settings; exports the endpoint, and the recorder and clients the shell starts and
-closes with the process."""
+(ProviderService), the workspaces (WorkspaceService) and the settings; exports the endpoint, and the recorder and
+clients the shell starts and closes with the process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from dependency_injector import containers, providers
 
-from modules.proxy.access import InstanceLookup, KeyCheck, ProxyAccess
+from modules.proxy.access import InstanceLookup, KeyCheck, ProxyAccess, WorkspaceLookup
 from modules.proxy.forwarding import CallObserver, ProxyEndpoint
 from modules.proxy.recorder import Outcome, TrackBatch, UsageRecorder
 from modules.proxy.upstreams import ProxySettings, UpstreamClients
@@ -24,6 +24,7 @@ class ProxyContainer(containers.DeclarativeContainer):
     usage: providers.Dependency[TrackBatch] = providers.Dependency()  # UsageService
     keys: providers.Dependency[KeyCheck] = providers.Dependency()  # AccessService
     instances: providers.Dependency[InstanceLookup] = providers.Dependency()  # ProviderService
+    workspaces: providers.Dependency[WorkspaceLookup | None] = providers.Dependency(default=None)  # WorkspaceService
     settings = providers.Dependency(instance_of=ProxySettings, default=ProxySettings())
     observe_call: providers.Dependency[CallObserver | None] = providers.Dependency(default=None)
     observe_recorded: providers.Dependency[Outcome | None] = providers.Dependency(default=None)
@@ -33,7 +34,7 @@ class ProxyContainer(containers.DeclarativeContainer):
     transient: providers.Dependency[Callable[[BaseException], bool]] = providers.Dependency(default=lambda e: True)
     clients = providers.Singleton(UpstreamClients, settings=settings)
     recorder = providers.Singleton(UsageRecorder, usage=usage, observe=observe_recorded, transient=transient)
-    access = providers.Singleton(ProxyAccess, keys=keys, instances=instances)
+    access = providers.Singleton(ProxyAccess, keys=keys, instances=instances, workspaces=workspaces)
     endpoint = providers.Singleton(
         ProxyEndpoint,
         access=access,

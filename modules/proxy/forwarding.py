@@ -122,7 +122,7 @@ class ProxyEndpoint:
     async def destination(self, principal: Principal, given: Attribution, route: ProxyRoute) -> tuple[Target, str, str]:
         """Whose usage the call is, the workspace it is recorded into, and the base URL it goes to."""
         if route.instance is None:
-            workspace = self.access.workspace(principal, given.workspace)
+            workspace = await self.access.workspace(principal, given.workspace)
             return Target(provider=route.provider, api_flavor=None), workspace, self.clients.base_url(route.api)
         instance = await self.access.instance(principal, route.instance)
         try:

@@ -152,3 +152,30 @@ def test_a_gzipped_answer_passes_through_compressed_and_is_read(
     assert upstream.received[0].header("accept-encoding") == "gzip"  # what the recorder can read
     [event] = stored_events(proxy, ws, 1)
     assert (event["promptTokens"], event["cachedPromptTokens"], event["completionTokens"]) == (2006, 1920, 300)
+
+
+async def test_an_instance_wide_key_records_into_the_workspace_it_names(
+    proxy: ProxyServer, upstream: FakeUpstream, ws: LiveWorkspace, engine: AsyncEngine
+) -> None:
+    access = await provide(committed_container(engine).access.service())
+    ops = await access.create(Principal.system(), workspace_ref=None, name="ops", scopes=[Scope.INGEST])
+    unnamed = OpenAI(
+        base_url=f"{proxy.url}/proxy/openai/v1",
+        api_key=PROVIDER_KEY,
+        default_headers={"X-LLM-Usage-Key": ops.secret},
+        max_retries=0,
+    )
+    with pytest.raises(openai.BadRequestError) as refused:
+        unnamed.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert refused.value.message.endswith("an instance-wide llm-usage key needs the x-llm-usage-workspace header")
+    assert upstream.received == []
+    unknown = unnamed.with_options(default_headers={"X-LLM-Usage-Key": ops.secret, "X-LLM-Usage-Workspace": "nowhere"})
+    with pytest.raises(openai.NotFoundError) as refused:  # its usage could not be stored: the call is not made
+        unknown.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert refused.value.message.endswith("no workspace 'nowhere' (the x-llm-usage-workspace header)")
+    assert upstream.received == []
+    named = unnamed.with_options(default_headers={"X-LLM-Usage-Key": ops.secret, "X-LLM-Usage-Workspace": ws.slug})
+    named.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    [event] = stored_events(proxy, ws, 1)
+    assert (event["promptTokens"], event["completionTokens"]) == (2006, 300)
+    assert [r.header("x-llm-usage-workspace") for r in upstream.received] == [None]  # ours stay here
