@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from tests.live_server import LiveServer, LiveWorkspace, live_workspace, serving
 
 TRACKS, QUERIES = 240, 80  # 320 at once: 10 run, 100 wait, the others are refused
 TRACK = "mutation($input: TrackUsageInput!) { trackUsage(input: $input) { duplicate event { requestId } } }"
+EVENT_COST = Decimal("0.000075")
 ANALYTICS = """query($ws: ID!) { usageAnalytics(filter: {workspaceId: $ws}) {
   totals { calls costUsd } byModel { key metrics { calls costUsd } } } }"""
 
@@ -70,6 +72,16 @@ def check_refusal(response: httpx.Response) -> None:
     assert int(response.headers["retry-after"]) >= 1
 
 
+def check_totals(analytics: dict[str, Any]) -> None:
+    """Whatever number of the burst's events it saw committed, an analytics answer counts each once, at its price
+    (gpt-4o, 10 prompt tokens at $2.50 and 5 completion tokens at $10 per million: $0.000075), in one model."""
+    calls = analytics["totals"]["calls"]
+    assert calls in range(TRACKS + 1), analytics
+    assert Decimal(analytics["totals"]["costUsd"] or 0) == EVENT_COST * calls, analytics
+    by_model = [(m["key"], m["metrics"]["calls"], Decimal(m["metrics"]["costUsd"])) for m in analytics["byModel"]]
+    assert by_model == ([("gpt-4o", calls, EVENT_COST * calls)] if calls else []), analytics
+
+
 async def burst(
     server: LiveServer, workspace: LiveWorkspace, on_refusal: Callable[[httpx.Response], None] = lambda _: None
 ) -> tuple[set[str], set[str]]:
@@ -103,7 +115,7 @@ async def burst(
         result = response.json()
         assert "errors" not in result, result
         if request_id is None:
-            assert result["data"]["usageAnalytics"]["totals"] is not None
+            check_totals(result["data"]["usageAnalytics"])
         else:
             assert result["data"]["trackUsage"] == {"duplicate": False, "event": {"requestId": request_id}}
             ok.add(request_id)

@@ -103,10 +103,15 @@ def write_report(path: Path, results: list[GroupResult]) -> None:
         )
     lines += ["", f"**All groups: {score(everything)} killed** ({sum(everything.values())} mutants).", ""]
     for result in results:
-        if not result.survivors:
+        # not tried (a run stopped, or `--mutants` chose others): counted, not listed
+        untried = [s for s in result.survivors if s["status"] == "not checked"]
+        tried = [s for s in result.survivors if s["status"] != "not checked"]
+        if not tried and not untried:
             continue
         lines += [f"## Survivors: {result.name}", ""]
-        for survivor in result.survivors:
+        if untried:
+            lines += [f"{len(untried)} mutants were not tried (the run was stopped, or `--mutants` chose others).", ""]
+        for survivor in tried:
             lines += [f"### `{survivor['mutant']}` ({survivor['status']})", "", "```diff", survivor["diff"], "```", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))

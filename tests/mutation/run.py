@@ -9,12 +9,14 @@ migrated once: each mutant's test session then creates its database already at h
 
     python tests/mutation/run.py [--workers N] [--group NAME ...] [--workdir DIR] [--report PATH]
     python tests/mutation/run.py --rerun DIR    # after adding tests: try again only what survived in DIR
+    python tests/mutation/run.py --group export --mutants 'service.export_slots.*'   # only these (fnmatch)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import fnmatch
 import json
 import os
 import shutil
@@ -73,7 +75,8 @@ def top_level() -> list[str]:
 
 def copy_tree(scratch: Path, snapshot: str, groups: list[dict[str, Any]]) -> None:
     """`worktree`: the files as they are. `index`: git's staged state, plus the runner and the test files the
-    groups name as they are now, so that a tree others are editing mid-change still gives a consistent copy."""
+    group names as they are now, so that a tree others are editing mid-change still gives a consistent copy
+    (other groups' test files stay as staged: someone's half-done edit there must not break this group's)."""
     if snapshot == "index":
         subprocess.run(["git", "checkout-index", "--all", "--force", f"--prefix={scratch}/"], cwd=ROOT, check=True)
         named = {t.split("::")[0] for group in groups for t in group["tests"]}
@@ -154,9 +157,12 @@ def keep_earlier_kills(scratch: Path, files: list[str], earlier: dict[str, int |
         record.write_text(json.dumps(meta, indent=4))
 
 
-def run_group(
-    group: dict[str, Any], groups: list[dict[str, Any]], options: argparse.Namespace, base: Path, env: dict[str, str]
-) -> GroupResult:
+def chosen(mutant: str, patterns: list[str] | None) -> bool:
+    """Whether `--mutants` (mutmut's fnmatch patterns) takes this mutant; no pattern takes every one."""
+    return not patterns or any(fnmatch.fnmatch(mutant, pattern) for pattern in patterns)
+
+
+def run_group(group: dict[str, Any], options: argparse.Namespace, base: Path, env: dict[str, str]) -> GroupResult:
     name, shared = group["name"], options.shared
     scratch, files = base / name, mutated_files(group)
     names: list[str] = []
@@ -164,13 +170,14 @@ def run_group(
     if options.rerun:
         earlier = verdicts(scratch, files)
         (scratch / "verdicts-before-rerun.json").write_text(json.dumps(earlier))  # mutmut resets its own records
-        names = [m for m, code in earlier.items() if status(code) not in KILLED]
-        copy_tree(scratch, options.snapshot, groups)  # the sources and tests as they are now, over the old copy
+        names = [m for m, code in earlier.items() if status(code) not in KILLED and chosen(m, options.mutants)]
+        copy_tree(scratch, options.snapshot, [group])  # the sources and tests as they are now, over the old copy
         print(f"[{name}] trying again the {len(names)} mutants that survived", flush=True)
     else:
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
-        copy_tree(scratch, options.snapshot, groups)
+        copy_tree(scratch, options.snapshot, [group])
+        names = list(options.mutants or [])  # none: every mutant of the group
     shutil.copytree(scratch / CLIENT, scratch / "llm_usage_client", ignore=SKIPPED, dirs_exist_ok=True)
     write_mutmut_config(scratch, shared, group)
     group_env = dict(env, DATABASE_URL=start_database(scratch))
@@ -222,6 +229,9 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a new temporary one)")
     parser.add_argument("--rerun", type=Path, default=None, help="a workdir of an earlier run: retry its survivors")
     parser.add_argument(
+        "--mutants", action="append", help="only the mutants matching this mutmut name pattern (fnmatch; repeatable)"
+    )
+    parser.add_argument(
         "--snapshot", choices=("worktree", "index"), default=os.environ.get("MUTATE_SNAPSHOT") or "worktree"
     )
     options = parser.parse_args()
@@ -241,7 +251,7 @@ def main() -> int:
     options.shared = config.get("mutmut", {})
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MUTANT_UNDER_TEST", "DATABASE_URL")}
-    results = [run_group(by_name[name], groups, options, base, env) for name in chosen]
+    results = [run_group(by_name[name], options, base, env) for name in chosen]
     write_report(report, results)
     print(f"report: {report}")
     return 1 if any(r.error for r in results) else 0

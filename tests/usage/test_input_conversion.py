@@ -42,7 +42,8 @@ OPTIONAL_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "cachedPromptTokens": INT,
     "cacheWriteTokens": INT,
     "reasoningTokens": INT,
-    "costUsd": st.decimals(allow_nan=False, allow_infinity=False, places=6).map(str),
+    # within the Decimal scalar's range (1e30): graphql-core refuses a larger one before any conversion
+    "costUsd": st.decimals(min_value=-(10**30), max_value=10**30, places=6).map(str),
     "durationMs": INT,
     "timeToFirstTokenMs": INT,
     "status": st.sampled_from(["SUCCESS", "ERROR"]),

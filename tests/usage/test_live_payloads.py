@@ -31,7 +31,14 @@ def test_a_thousand_events_with_long_session_ids_in_two_workspaces_are_split_and
     events.append(replace(events[1], id=1))  # a session seen again
     sent = [json.loads(p) for p in payloads(events)]
     assert all(len(p.encode()) <= MAX_PAYLOAD_BYTES for p in payloads(events))
-    assert len(sent) > 2
+    # A payload holds up to 7,800 bytes of ids and sessions: 26 pairs of an event bringing a new session id of 255
+    # characters (276 bytes with its id and separators) and one without (21 bytes) make 7,722; one more sessioned
+    # event would go over. The second workspace's 334 events (every third) start with shorter ids and sessions: 53 fit.
+    # The first workspace's 666 events and the one seen again (its session already sent) make 667 = 12 x 52 + 43.
+    assert [(p["w"], len(p["ids"]), len(p["s"])) for p in sent] == [
+        *[(str(second), count, sessions) for count, sessions in [(53, 26), *[(52, 26)] * 5, (21, 11)]],
+        *[(str(first), count, sessions) for count, sessions in [*[(52, 26)] * 12, (43, 22)]],
+    ]
     for workspace in (first, second):
         mine = [p for p in sent if p["w"] == str(workspace)]
         assert sorted(i for p in mine for i in p["ids"]) == sorted(e.id for e in events if e.workspace_id == workspace)
