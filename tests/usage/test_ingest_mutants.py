@@ -285,3 +285,52 @@ def test_the_raw_usage_gives_the_counts_and_the_model_and_usage_kinds_add_to_it(
 def test_a_count_of_one_is_counted():
     _, checked = check_input(replace(BASE, prompt_tokens=1, completion_tokens=1, reasoning_tokens=1), None, NOW)
     assert (checked.tokens, checked.total_tokens) == (TokenCounts(prompt=1, completion=1, reasoning=1), 2)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"total_tokens": 0}, [("totalTokens", "(0) is less than promptTokens + completionTokens (120)", 3)]),
+        (  # the raw usage's own parts exceed their whole: the field named is the one the caller sent
+            {
+                "raw_usage": {
+                    "prompt_tokens": 100,
+                    "completion_tokens": 20,
+                    "prompt_tokens_details": {"cached_tokens": 101},
+                }
+            },
+            [
+                ("rawUsage", "cache_read_tokens (101) cannot exceed input_tokens (100)", 3),
+                (
+                    "rawUsage",
+                    "cachedPromptTokens + cacheWriteTokens (101) exceed promptTokens (100): promptTokens counts all "
+                    "input tokens, cached ones included",
+                    3,
+                ),
+            ],
+        ),
+        (
+            {
+                "raw_usage": {
+                    "prompt_tokens": 100,
+                    "completion_tokens": 20,
+                    "completion_tokens_details": {"reasoning_tokens": 21},
+                }
+            },
+            [
+                ("rawUsage", "output_reasoning_tokens (21) cannot exceed output_tokens (20)", 3),
+                ("rawUsage", "(21) exceed completionTokens (20), which include them", 3),
+            ],
+        ),
+    ],
+)
+def test_the_whole_and_its_parts(changes, expected):
+    assert problems_of(**changes) == expected
+
+
+def test_a_bad_usage_kind_names_its_batch_index_and_a_fractional_kind_is_kept_exactly():
+    assert problems_of(index=5, usage_kinds={"input_tokens": -1}, prompt_tokens=None, completion_tokens=None) == [
+        ("usageKinds", "input_tokens must be a finite number, at least 0 and at most 2147483647", 5)
+    ]
+    _, checked = check_input(replace(BASE, usage_kinds={"audio_seconds": 1.5}), 0, NOW)
+    assert checked.tokens.extra == (("audio_seconds", 1.5),)  # seconds, not tokens: not rounded to 1 or 2
