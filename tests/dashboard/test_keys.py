@@ -14,6 +14,9 @@ def test_create_a_key_shown_once_then_revoke_it_and_its_next_use_fails(browser, 
     assert f'api_key="{secret}"' in browser.text("[data-snippet=python]")
     assert f'workspace_id="{slug}"' in browser.text("[data-snippet=python]")
     assert f"Bearer {secret}" in browser.text("[data-snippet=curl]")
+    assert f'/proxy/openai/v1", default_headers={{"X-LLM-Usage-Key": "{secret}"}}' in browser.text(
+        "[data-snippet=proxy]"
+    )
     # The new key works, with the scopes chosen.
     works = dashboard.graphql("{ workspaces { slug } }", key=secret)
     assert works == {"data": {"workspaces": [{"slug": slug}]}}

@@ -21,6 +21,10 @@ from llm_usage_client import UsageTracker
 
 tracker = UsageTracker("${origin}", api_key="${secret}", workspace_id="${workspace.slug}")
 tracker.track(provider="openai", model="gpt-4o-mini", prompt_tokens=1000, completion_tokens=100)`,
+    proxy: `# or, without a tracking call: send the OpenAI SDK's calls through the proxy (your OpenAI key as before)
+from openai import OpenAI
+
+client = OpenAI(base_url="${origin}/proxy/openai/v1", default_headers={"X-LLM-Usage-Key": "${secret}"})`,
     curl: `curl -s ${origin}/graphql -H 'Authorization: Bearer ${secret}' -H 'Content-Type: application/json' \\
   -d '{"query":"mutation { trackUsage(input: {workspaceId: \\"${workspace.slug}\\", provider: \\"openai\\", model: \\"gpt-4o-mini\\", promptTokens: 1000, completionTokens: 100}) { event { costUsd } } }"}'`,
   };
@@ -45,6 +49,7 @@ function NewKey({ created, workspace, onDone }) {
     <strong>Key “${created.apiKey.name}” (${created.apiKey.scopes.join(", ")}). It is shown this once only: copy it now.</strong>
     <div class="secret"><code data-secret>${created.secret}</code><${CopyButton} text=${created.secret} label="Copy key" /></div>
     <h2>Python client</h2><pre data-snippet="python">${code.python}</pre><${CopyButton} text=${code.python} label="Copy" />
+    <h2>Through the proxy</h2><pre data-snippet="proxy">${code.proxy}</pre><${CopyButton} text=${code.proxy} label="Copy" />
     <h2>curl</h2><pre data-snippet="curl">${code.curl}</pre><${CopyButton} text=${code.curl} label="Copy" />
     <p><button type="button" onClick=${onDone}>I have stored it</button></p>
   </section>`;
