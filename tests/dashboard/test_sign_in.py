@@ -39,3 +39,24 @@ def test_signing_out_forgets_the_key(browser, dashboard):
     browser.click("header button.link")
     browser.find("#api-key")
     assert browser.driver.execute_script("return sessionStorage.length") == 0
+
+
+def test_signing_out_while_the_keys_scopes_are_asked_leaves_the_sign_in_page(browser, dashboard):
+    """The viewer query answers after the sign-out: the page stays signed out, without an error."""
+    browser.driver.get(f"{browser.base_url}/dashboard/favicon.svg")
+    browser.driver.execute_script("sessionStorage.clear()")
+    browser.open("#/overview")
+    browser.driver.execute_script(
+        """const fetched = window.fetch;
+        window.fetch = (url, init) => {
+          const slow = String(init?.body ?? "").includes("viewer");
+          return slow ? new Promise((done) => setTimeout(() => done(fetched(url, init)), 800)) : fetched(url, init);
+        };"""
+    )
+    browser.type("#api-key", dashboard.read_key)
+    browser.click("main[data-view=sign-in] button[type=submit]")
+    browser.find("main[data-view=overview]")
+    browser.click("header button.link")  # before the viewer query answers
+    browser.find("#api-key")
+    browser.driver.execute_script("return new Promise((done) => setTimeout(done, 1200))")  # it answers now
+    assert browser.find_all("#api-key") and browser.driver.execute_script("return sessionStorage.length") == 0

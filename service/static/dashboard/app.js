@@ -62,9 +62,10 @@ export function App() {
   useEffect(() => {
     if (!workspace) return;
     // The key says what it may do: ADMIN manages (a workspace key only its own workspace, the one it sees).
+    // Signed out while it was asked (s is null then): nothing to update, or a session without workspaces is made.
     graphql(VIEWER).then(
-      ({ viewer }) => setSession((s) => ({ ...s, isAdmin: viewer.scopes.includes("ADMIN") })),
-      () => setSession((s) => ({ ...s, isAdmin: false })),
+      ({ viewer }) => setSession((s) => s && { ...s, isAdmin: viewer.scopes.includes("ADMIN") }),
+      () => setSession((s) => s && { ...s, isAdmin: false }),
     );
   }, [workspace?.slug]);
 
