@@ -16,6 +16,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from modules.core.asgi import read_body
 from service.http_errors import send_error
 from service.limits import ADMISSION_QUEUE, ADMISSION_SLOTS, ADMISSION_WAIT_S, RETRY_AFTER_S
 
@@ -72,18 +73,6 @@ class AdmissionGate:
         finally:
             self.waiting -= 1
         return True
-
-
-async def read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None when the client disconnects first."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def replay(body: bytes, receive: Receive) -> Receive:

@@ -23,6 +23,8 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from modules.core.asgi import wait_for_disconnect
+
 log = logging.getLogger(__name__)
 SEND_CHARS = 64 * 1024  # asyncio's write buffer high-water mark: one write fills it
 
@@ -102,6 +104,5 @@ async def coalesced(chunks: AsyncGenerator[str, None], size: int) -> AsyncGenera
 
 
 async def watch_for_disconnect(receive: Receive, gone: asyncio.Event) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+    await wait_for_disconnect(receive)
     gone.set()

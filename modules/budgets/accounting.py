@@ -18,7 +18,7 @@ from modules.budgets.records import Budget, BudgetAlert
 from modules.budgets.repository import BudgetRepository
 from modules.budgets.scope import event_fields, matches, spend_filter
 from modules.budgets.webhooks import alert_body
-from modules.core.cache import NotifiedCache
+from modules.core.cache import NotifiedCache, cached_many
 from modules.core.notifications import publish
 from modules.usage import UsageAggregates, UsageEvent
 
@@ -93,16 +93,13 @@ class BudgetAccounting:
 
     async def _budgets_of(self, session: AsyncSession, workspace_ids: set[UUID]) -> list[Budget]:
         """The workspaces' budgets: cached ones, and the others read in one query (in the storing transaction)."""
-        cached = {w: hit for w in workspace_ids if self.cache is not None and (hit := self.cache.get(w)) is not None}
-        missing = workspace_ids - cached.keys()
-        if missing:
-            version = self.cache.version() if self.cache is not None else 0
-            read = await self.repository.of_workspaces(session, missing)
-            for workspace_id in missing:
-                cached[workspace_id] = [b for b in read if b.workspace_id == workspace_id]
-                if self.cache is not None:
-                    self.cache.put(workspace_id, cached[workspace_id], version)
-        return [budget for budgets in cached.values() for budget in budgets]
+
+        async def read(missing: set[UUID]) -> dict[UUID, list[Budget]]:
+            budgets = await self.repository.of_workspaces(session, missing)
+            return {w: [b for b in budgets if b.workspace_id == w] for w in missing}
+
+        found = await cached_many(self.cache, workspace_ids, read)
+        return [budget for budgets in found.values() for budget in budgets]
 
     async def _deliver(
         self,

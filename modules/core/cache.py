@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -102,6 +103,24 @@ class NotifiedCache(Generic[K, V]):
                 self.heard_since = None
                 self.clear()
             await asyncio.sleep(LISTEN_RETRY_S)
+
+
+async def cached_many(
+    cache: NotifiedCache[K, V] | None, keys: Collection[K], read: Callable[[set[K]], Awaitable[dict[K, V]]]
+) -> dict[K, V]:
+    """Each key's value: the cached ones, the rest `read` in one go (every missing key in its answer) and kept
+    unless a change was heard while reading. Without a cache, all are read."""
+    if cache is None:
+        return await read(set(keys))
+    found = {key: hit for key in keys if (hit := cache.get(key)) is not None}
+    missing = set(keys) - found.keys()
+    if missing:
+        version = cache.version()
+        read_now = await read(missing)
+        for key, value in read_now.items():
+            cache.put(key, value, version)
+        found.update(read_now)
+    return found
 
 
 async def announce_change(session: AsyncSession, channel: str) -> None:

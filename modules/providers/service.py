@@ -9,7 +9,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.core.cache import NotifiedCache, announce_change
+from modules.core.cache import NotifiedCache, announce_change, cached_many
 from modules.core.database import Database
 from modules.core.errors import BadUserInput, Conflict, Problem
 from modules.core.ids import parse_uuid
@@ -109,25 +109,19 @@ class ProviderService:
         self, keys: set[PriceKey], session: AsyncSession | None
     ) -> dict[PriceKey, list[ModelPrice]]:
         """Each key's overrides: from the cache (kept until a change is announced), the rest read in one query."""
-        cached = {
-            key: hit for key in keys if self.overrides is not None and (hit := self.overrides.get(key)) is not None
-        }
-        missing = keys - cached.keys()
-        if not missing:
-            return cached
-        version = self.overrides.version() if self.overrides is not None else 0
-        if session is not None:
-            read = await self.repository.prices_for(session, missing)
-        else:
-            async with self.database.session_factory() as own:
-                read = await self.repository.prices_for(own, missing)
-        found: dict[PriceKey, list[ModelPrice]] = {key: [] for key in missing}
-        for price in read:
-            found[(price.workspace_id, price.provider, price.model)].append(price)
-        if self.overrides is not None:
-            for key, prices in found.items():
-                self.overrides.put(key, prices, version)
-        return {**cached, **found}
+
+        async def read(missing: set[PriceKey]) -> dict[PriceKey, list[ModelPrice]]:
+            if session is not None:
+                prices = await self.repository.prices_for(session, missing)
+            else:
+                async with self.database.session_factory() as own:
+                    prices = await self.repository.prices_for(own, missing)
+            found: dict[PriceKey, list[ModelPrice]] = {key: [] for key in missing}
+            for price in prices:
+                found[(price.workspace_id, price.provider, price.model)].append(price)
+            return found
+
+        return await cached_many(self.overrides, keys, read)
 
     def catalogue_model(self, provider: str, model: str) -> str | None:
         """The catalogue's id of the model a call names: one id for a model's dated snapshots."""

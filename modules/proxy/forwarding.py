@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from yarl import URL
 
 from modules.core.addresses import AddressRefused, Unresolvable
+from modules.core.asgi import read_body, wait_for_disconnect
 from modules.core.principal import Principal
 from modules.proxy.access import ProxyAccess
 from modules.proxy.apis import Api, Reader, UsageEndpoint, usage_endpoint
@@ -250,9 +251,9 @@ class ProxyEndpoint:
         await send({"type": "http.response.body", "body": rest, "more_body": False})
         exchange.last_byte_at = self.clock()
         if exchange.endpoint is not None and splitter is None:
-            self.read_body(exchange)
+            self.read_answer(exchange)
 
-    def read_body(self, exchange: Exchange) -> None:
+    def read_answer(self, exchange: Exchange) -> None:
         """A whole answer: the usage of a success, the error type of a failure."""
         try:
             body: Any = json.loads(b"".join(exchange.kept)) if exchange.kept_bytes <= MAX_READ_BODY else None
@@ -308,20 +309,3 @@ async def refuse(send: Send, api: Api, refusal: ProxyRefusal) -> None:
         headers.append((b"retry-after", str(max(1, round(refusal.retry_after))).encode()))
     await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-async def read_body(receive: Receive) -> bytes | None:
-    """The whole request body (BodySizeLimit caps it), or None when the client disconnects first."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-async def wait_for_disconnect(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
