@@ -49,6 +49,7 @@ def test_anthropic_messages_plain_and_streamed_with_cache_tokens(
     assert through.messages.create(**ASK).model_dump() == straight.messages.create(**ASK).model_dump()
     assert upstream.received[0].header("authorization") == f"Bearer {PROVIDER_KEY}"
     assert upstream.received[0].sent_headers() == upstream.received[1].sent_headers()  # ours alone removed
+    upstream.pause_before_content_s = 0.3  # the proxied stream's first text comes 300 ms after its start
     with through.messages.stream(**ASK) as stream:
         events = [event.model_dump() for event in stream]
         final = stream.get_final_message().model_dump()
@@ -64,7 +65,7 @@ def test_anthropic_messages_plain_and_streamed_with_cache_tokens(
         and plain["completionTokens"] == 1290
     )
     assert (plain["sessionId"], plain["model"], streamed["streamed"]) == ("s-1", "claude-sonnet-4-5-20250929", True)
-    assert streamed["timeToFirstTokenMs"] is not None
+    assert 300 <= streamed["timeToFirstTokenMs"] <= streamed["durationMs"] < 5000  # paced by the upstream
 
 
 def test_gemini_generate_content_plain_and_streamed(
