@@ -40,6 +40,11 @@ LIST_BOUNDS = {
     ("UsageTimeSeries", "buckets"): 2000,
     ("UsageBucket", "groups"): 10,  # a series holds at most 20,000 bucket groups: 2,000 buckets x 10
     ("UsageDimensionGroup", "dimensions"): 4,  # a groupBy names at most 4 dimensions
+    # A call's stored content is bounded in bytes (256 KiB), not in messages: typical sizes, not caps; the
+    # answer's byte limit (MAX_ANSWER_BYTES) bounds what a long conversation adds.
+    ("Conversation", "messages"): 20,
+    ("ConversationMessage", "toolCalls"): 2,
+    ("ConversationMessage", "omittedParts"): 2,
 }
 
 

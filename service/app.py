@@ -189,8 +189,15 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
             background.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
         revocations = await provide(container.access.revocations())
         background.append(asyncio.create_task(revocations.run(), name="key-revocations"))
-        for cache in (container.llm_providers.price_cache, container.budgets.budgets_cache):  # NOTIFY clears them
+        caches = (
+            container.llm_providers.price_cache,
+            container.budgets.budgets_cache,
+            container.usage.content_settings_cache,
+        )
+        for cache in caches:  # NOTIFY clears them
             background.append(asyncio.create_task((await provide(cache())).run(), name="notified-cache"))
+        content_retention = await provide(container.usage.content_retention())
+        background.append(asyncio.create_task(content_retention.run(), name="content-retention"))
         if container.settings().retention_days:
             retention = await provide(container.usage.retention())
             background.append(asyncio.create_task(retention.run(), name="retention"))

@@ -134,7 +134,7 @@ def parse_scopes(text: str) -> list[Scope]:
     try:
         return [Scope(part.strip().upper()) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError("scopes are a comma-separated list of INGEST, READ, ADMIN") from None
+        raise argparse.ArgumentTypeError("scopes are a comma-separated list of INGEST, READ, ADMIN, CONTENT") from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     target = key_parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--workspace", help="the workspace's slug or id")
     target.add_argument("--admin", action="store_true", help="an instance-wide ADMIN key")
-    key_parser.add_argument("--scopes", type=parse_scopes, help="INGEST,READ,ADMIN (with --workspace)")
+    key_parser.add_argument("--scopes", type=parse_scopes, help="INGEST,READ,ADMIN,CONTENT (with --workspace)")
     key_parser.add_argument("--name", default="cli")
     args = parser.parse_args(argv)
     configure_logging(settings.log_level, as_json=settings.log_format == "json")

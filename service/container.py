@@ -75,6 +75,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         max_event_age_days=settings.provided.accepted_event_age_days,
         retention_days=settings.provided.retention_days,
         on_tracked=metrics.provided.tracked,
+        on_content_dropped=metrics.provided.content_dropped_calls,
         notifications=notifications,
         stored_hooks=providers.List(budgets.accounting),
     )

@@ -19,6 +19,8 @@ from modules.core.errors import Unavailable
 from modules.core.principal import Principal
 from modules.providers.service import ProviderService
 from modules.usage.analytics.service import UsageAnalyticsService
+from modules.usage.conversations.loader import ConversationLoader
+from modules.usage.conversations.service import ConversationService
 from modules.usage.ingest.service import UsageService
 from modules.usage.live.service import UsageLive
 from modules.usage.records import UsageEvent
@@ -49,6 +51,8 @@ class Context:
     live: UsageLive
     budgets: BudgetService
     budget_alerts_loader: DataLoader[UUID, list[BudgetAlert]]
+    conversations: ConversationService
+    conversation_loader: ConversationLoader
     connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload (strawberry sets it)
     authorization: str | None = None  # the Authorization value the principal was made from
     public_url: str | None = None  # LLM_USAGE_PUBLIC_URL: the base of URLs given to callers
@@ -57,6 +61,7 @@ class Context:
         """Forget what the DataLoaders cached: a subscription pushes each result with what is stored now."""
         for loader in (self.user_loader, self.session_events_loader, self.budget_alerts_loader):
             loader.clear_all()
+        self.conversation_loader.clear_all()
 
 
 async def provide(value: Any) -> Any:
@@ -96,10 +101,12 @@ async def build_context(
     sessions = await provide(container.usage.sessions())
     budgets = await provide(container.budgets.service())
     authorization = authorization or request.headers.get("authorization")
+    principal = await authenticate(access, authorization)
+    conversations = await provide(container.usage.conversations())
     return Context(
         request=request,
         response=response,
-        principal=await authenticate(access, authorization),
+        principal=principal,
         authorization=authorization,
         public_url=container.settings().public_url,
         access=access,
@@ -114,4 +121,6 @@ async def build_context(
         live=await provide(container.usage.live()),
         budgets=budgets,
         budget_alerts_loader=DataLoader(load_fn=budgets.alerts_of),
+        conversations=conversations,
+        conversation_loader=ConversationLoader(conversations),
     )

@@ -13,6 +13,7 @@ from modules.budgets.resolvers import BudgetMutation, BudgetQuery, BudgetSubscri
 from modules.core.scalars import SCALAR_MAP
 from modules.providers.resolvers import ProviderMutation, ProviderQuery
 from modules.usage.analytics.resolvers import UsageQuery
+from modules.usage.conversations.resolvers import ConversationMutation, ConversationQuery
 from modules.usage.ingest.resolvers import UsageMutation
 from modules.usage.live.resolvers import UsageSubscription
 from modules.usage.sessions.resolvers import SessionMutation, SessionQuery
@@ -25,11 +26,30 @@ from service.server_info import ServerQuery
 
 Query = merge_types(
     "Query",
-    (UsageQuery, SessionQuery, WorkspaceQuery, UserQuery, ProviderQuery, AccessQuery, BudgetQuery, ServerQuery),
+    (
+        UsageQuery,
+        SessionQuery,
+        ConversationQuery,
+        WorkspaceQuery,
+        UserQuery,
+        ProviderQuery,
+        AccessQuery,
+        BudgetQuery,
+        ServerQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
-    (UsageMutation, SessionMutation, WorkspaceMutation, UserMutation, ProviderMutation, AccessMutation, BudgetMutation),
+    (
+        UsageMutation,
+        SessionMutation,
+        ConversationMutation,
+        WorkspaceMutation,
+        UserMutation,
+        ProviderMutation,
+        AccessMutation,
+        BudgetMutation,
+    ),
 )
 Subscription = merge_types("Subscription", (UsageSubscription, BudgetSubscription))
 

@@ -135,6 +135,11 @@ class PrometheusMetrics:
             "Proxied calls' events waiting to be stored (the database away keeps them here).",
             registry=self.registry,
         )
+        self.content_dropped = Counter(
+            "llm_usage_content_dropped_calls",
+            "Calls whose conversation content was sent while their workspace keeps none: dropped, never stored.",
+            registry=self.registry,
+        )
         self.pool_in_use = pool_in_use
         self.registry.register(self)
         for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
@@ -154,6 +159,9 @@ class PrometheusMetrics:
         for result, count in (("inserted", inserted), ("duplicate", duplicates), ("rejected", rejected)):
             if count:
                 self.events.labels(result).inc(count)
+
+    def content_dropped_calls(self, count: int) -> None:
+        self.content_dropped.inc(count)
 
     def proxy_call(self, api: str, outcome: str) -> None:
         self.proxy_calls.labels(api, outcome).inc()

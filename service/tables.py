@@ -7,8 +7,17 @@ from modules.budgets import models as budgets_models
 from modules.core.database import Base
 from modules.providers import models as providers_models
 from modules.usage import models as usage_models
+from modules.usage.conversations import models as conversation_models
 from modules.users import models as users_models
 from modules.workspaces import models as workspaces_models
 
-MODULE_MODELS = (workspaces_models, access_models, users_models, providers_models, usage_models, budgets_models)
+MODULE_MODELS = (
+    workspaces_models,
+    access_models,
+    users_models,
+    providers_models,
+    usage_models,
+    conversation_models,
+    budgets_models,
+)
 metadata = Base.metadata

@@ -105,7 +105,10 @@ class AccessService:
         if not 1 <= len(name.strip()) <= MAX_KEY_NAME_LENGTH or "\x00" in name:
             problems.append(Problem("name", f"must be 1 to {MAX_KEY_NAME_LENGTH} characters"))
         if not scopes:
-            problems.append(Problem("scopes", "must name at least one of INGEST, READ, ADMIN"))
+            problems.append(Problem("scopes", "must name at least one of INGEST, READ, ADMIN, CONTENT"))
+        if Scope.CONTENT in scopes and not principal.allows(Scope.CONTENT):
+            # ADMIN manages keys but does not read content: it cannot give itself the scope through a new key.
+            problems.append(Problem("scopes", "only a key that holds CONTENT can give CONTENT"))
         if rate_limit_per_second is not None and not MIN_RATE_LIMIT <= rate_limit_per_second <= self.max_rate_limit:
             problems.append(
                 Problem(

@@ -12,7 +12,10 @@ from modules.core.principal import Principal, Scope
 # strawberry.enum marks the class in place: fields annotate with the class itself, in types decorated after
 # this (strawberry resolves a field's type when its class is decorated).
 strawberry.enum(
-    Scope, name="Scope", description="INGEST: track usage. READ: queries. ADMIN: everything, keys and prices."
+    Scope,
+    name="Scope",
+    description="INGEST: track usage. READ: queries. ADMIN: everything but content, keys and prices. CONTENT: read "
+    "what calls said (conversation content), never implied by ADMIN; only a key holding it can give it.",
 )
 
 
@@ -47,7 +50,7 @@ class ApiKeyType:
 class ViewerType:
     key_id: strawberry.ID | None = strawberry.field(description="Null: the operator's own principal.")
     key_name: str
-    scopes: list[Scope] = strawberry.field(description="ADMIN implies READ and INGEST.")
+    scopes: list[Scope] = strawberry.field(description="ADMIN implies READ and INGEST; CONTENT is given by name.")
     workspace_id: strawberry.ID | None = strawberry.field(description="Null: an instance-wide key.")
     rate_limit_per_second: float | None = strawberry.field(description="Requests per second; null: unlimited.")
 

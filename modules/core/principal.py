@@ -13,6 +13,7 @@ class Scope(StrEnum):
     INGEST = "INGEST"
     READ = "READ"
     ADMIN = "ADMIN"
+    CONTENT = "CONTENT"  # reading what calls said: never implied by ADMIN (seeing costs is not seeing content)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class Principal:
             )
 
     def allows(self, scope: Scope) -> bool:
-        return scope in self.scopes or Scope.ADMIN in self.scopes
+        """ADMIN implies INGEST and READ; CONTENT is only ever given by name."""
+        return scope in self.scopes or (Scope.ADMIN in self.scopes and scope is not Scope.CONTENT)
 
     def require(self, scope: Scope, workspace_id: UUID | None = None) -> None:
         """UNAUTHENTICATED without a valid key; FORBIDDEN unless this principal holds `scope` on

@@ -4,9 +4,11 @@ UsageService (ingestion, re-costing) and UsageAnalyticsService (reads)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from uuid import UUID
 
 from dependency_injector import containers, providers
 
+from modules.core.cache import NotifiedCache
 from modules.core.database import Database
 from modules.core.notifications import Notifications
 from modules.providers import ProviderService
@@ -14,6 +16,11 @@ from modules.usage.analytics.aggregates import UsageAggregates
 from modules.usage.analytics.grouping import GroupedUsageReader
 from modules.usage.analytics.series import SeriesReader
 from modules.usage.analytics.service import UsageAnalyticsService
+from modules.usage.conversations.keeper import SETTINGS_CHANNEL, ContentKeeper
+from modules.usage.conversations.records import ContentSettings
+from modules.usage.conversations.repository import ConversationRepository
+from modules.usage.conversations.retention import ContentRetention
+from modules.usage.conversations.service import ConversationService
 from modules.usage.ingest.group_commit import GroupCommit
 from modules.usage.ingest.service import StoredEventsHook, UsageService
 from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS
@@ -38,6 +45,7 @@ class UsageContainer(containers.DeclarativeContainer):
     retention_days: providers.Dependency[int | None] = providers.Dependency(default=None)  # None: events are kept
     # an observer of tracked events (metrics)
     on_tracked: providers.Dependency[Callable[..., None] | None] = providers.Dependency(default=None)
+    on_content_dropped: providers.Dependency[Callable[[int], None] | None] = providers.Dependency(default=None)
     notifications = providers.Dependency(instance_of=Notifications)
     # run in the insert transaction (budgets)
     stored_hooks: providers.Dependency[Sequence[StoredEventsHook]] = providers.Dependency(default=())
@@ -53,6 +61,25 @@ class UsageContainer(containers.DeclarativeContainer):
     )
     time_buckets = providers.Singleton(SeriesReader)
     retention = providers.Singleton(UsageRetention, database=database, retention_days=retention_days)
+    conversation_repository = providers.Singleton(ConversationRepository)
+    content_settings_cache: providers.Singleton[NotifiedCache[UUID, ContentSettings]] = providers.Singleton(
+        NotifiedCache, channel=SETTINGS_CHANNEL, notifications=notifications
+    )
+    content_keeper = providers.Singleton(
+        ContentKeeper,
+        database=database,
+        repository=conversation_repository,
+        cache=content_settings_cache,
+        on_dropped=on_content_dropped,
+    )
+    content_retention = providers.Singleton(ContentRetention, database=database, repository=conversation_repository)
+    conversations = providers.Factory(
+        ConversationService,
+        database=database,
+        repository=conversation_repository,
+        workspaces=workspaces,
+        event_retention_days=retention_days,
+    )
     analytics = providers.Factory(
         UsageAnalyticsService,
         database=read_database,
@@ -77,6 +104,7 @@ class UsageContainer(containers.DeclarativeContainer):
         publisher=publisher,
         stored_hooks=stored_hooks,
         group_commit=group_commit,
+        content=content_keeper,
     )
     live = providers.Factory(
         UsageLive,

@@ -49,6 +49,8 @@ class UsageDraft:
     raw_usage: Any = None  # the provider's usage object, response body or final stream chunk, as returned
     api_flavor: str | None = None
     usage_kinds: Any = None  # genai-prices usage kinds given directly: {"cache_write_1h_tokens": 5000, …}
+    content_input: Any = None  # what the call sent, in the provider's shape: the request body or its messages
+    content_output: Any = None  # what it answered: the response body or its message (a stream reassembled)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
@@ -15,6 +16,7 @@ from strawberry.scalars import JSON
 from modules.core.scalars import BigInt
 from modules.providers import CostSource
 from modules.usage import records
+from modules.usage.conversations.types import ConversationsContext, ConversationType
 from modules.usage.records import UsageStatus
 
 # strawberry.enum marks the class in place: fields annotate with the class itself, in types decorated after
@@ -74,6 +76,16 @@ class UsageEventType:
     retry_count: int
     streamed: bool | None
     tags: JSON
+
+    @strawberry.field(
+        description="What the call said, if its workspace keeps content (null: none kept, or past its retention). "
+        "Needs the CONTENT scope (FORBIDDEN without it; the other fields answer as before); every read is logged."
+    )
+    async def conversation(self, info: strawberry.Info[ConversationsContext]) -> ConversationType | None:
+        operation = info.operation.name.value if info.operation.name else None
+        key = (UUID(self.workspace_id), int(self.id))
+        found = await info.context.conversation_loader.load(key, info.context.principal, operation)
+        return ConversationType.from_model(found) if found else None
 
     @classmethod
     def from_model(cls, event: records.UsageEvent) -> UsageEventType:

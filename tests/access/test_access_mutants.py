@@ -301,7 +301,7 @@ async def test_creating_a_key_says_why_not(gql, container, workspace):
     )
     assert [(p["field"], p["reason"]) for p in bad["extensions"]["problems"]] == [
         ("name", "must be 1 to 100 characters"),
-        ("scopes", "must name at least one of INGEST, READ, ADMIN"),
+        ("scopes", "must name at least one of INGEST, READ, ADMIN, CONTENT"),
         ("rateLimitPerSecond", "must be between 0.1 and 1000 requests per second (LLM_USAGE_MAX_RATE_LIMIT)"),
     ]
 

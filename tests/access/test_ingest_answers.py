@@ -118,7 +118,11 @@ async def test_every_field_an_ingest_key_can_reach_is_one_it_sent_or_a_yes_no(gq
     status_all = every_field(query.fields["budgetStatus"].type.of_type)
     track = selecting("mutation($input: TrackUsageInput!) { trackUsage(input: $input)", track_all)
     batch = selecting("mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs)", batch_all)
-    own_event = readable((await ingest.data(track, input=call("mine", "me")))["trackUsage"])
+    answer = await ingest.execute(track, input=call("mine", "me"))
+    # what a call said is never shown to a key without CONTENT, not even its own call's
+    refused = [(e["path"], e["extensions"]["code"]) for e in answer["errors"]]
+    assert refused == [(["trackUsage", "event", "conversation"], "FORBIDDEN")]
+    own_event = readable(answer["data"]["trackUsage"])
     guessed = readable((await ingest.data(track, input=call("theirs", "me")))["trackUsage"])
     batched = readable((await ingest.data(batch, inputs=[call("theirs", "me")]))["trackUsageBatch"])
     complete = selecting('mutation { completeSession(workspaceId: "acme", id: "s1")', session_all)

@@ -91,6 +91,14 @@ OPERATIONS: dict[str, Operation] = {
         Scope.READ, lambda w, _: f'{{ budgets(workspaceId: "{w}") {{ id spentUsd alerts {{ id }} }} }}'
     ),
     "budget": Operation(Scope.READ, lambda w, ids: f'{{ budget(id: "{ids["budget:" + w]}") {{ id percentUsed }} }}'),
+    "contentSettings": Operation(Scope.READ, lambda w, _: f'{{ contentSettings(workspaceId: "{w}") {{ enabled }} }}'),
+    "contentReads": Operation(
+        Scope.ADMIN, lambda w, _: f'{{ contentReads(workspaceId: "{w}") {{ edges {{ cursor }} }} }}'
+    ),
+    "setContentSettings": Operation(
+        Scope.ADMIN,
+        lambda w, _: f'mutation {{ setContentSettings(input: {{workspaceId: "{w}", enabled: false}}) {{ enabled }} }}',
+    ),
     "budgetStatus": Operation(
         INGEST_OR_READ, lambda w, _: f'{{ budgetStatus(workspaceId: "{w}", userId: "u") {{ exceeded }} }}'
     ),

@@ -74,6 +74,18 @@ class TrackUsageInput:
     retry_count: int | None = None
     streamed: bool | None = None
     tags: JSON | None = strawberry.field(default=None, description="A flat JSON object of strings.")
+    content_input: JSON | None = strawberry.field(
+        name="input",
+        default=None,
+        description="What the call sent, in the provider's own shape: the request body, or its messages "
+        "(OpenAI chat messages or Responses input, Anthropic messages, Gemini contents). Stored only if the "
+        "workspace keeps content (contentSettings), redacted and bounded; else dropped and counted.",
+    )
+    content_output: JSON | None = strawberry.field(
+        name="output",
+        default=None,
+        description="What the call answered, in the provider's own shape: the response body or its message.",
+    )
 
     def to_model(self) -> UsageDraft:
         return UsageDraft(
@@ -104,4 +116,6 @@ class TrackUsageInput:
             raw_usage=self.raw_usage,
             api_flavor=self.api_flavor,
             usage_kinds=self.usage_kinds,
+            content_input=self.content_input,
+            content_output=self.content_output,
         )

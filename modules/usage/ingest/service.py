@@ -15,7 +15,7 @@ from modules.core.principal import Principal, Scope
 from modules.providers import PricedCost, PriceRequest, ProviderService, TokenCounts, UnpriceableUsage
 from modules.usage.filter.resolve import resolve_filter
 from modules.usage.ingest.group_commit import GroupCommit
-from modules.usage.ingest.storing import AcceptedInput, EventWriter, StoredEventsHook
+from modules.usage.ingest.storing import AcceptedInput, EventWriter, StoredContentHook, StoredEventsHook
 from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS, MAX_BATCH_SIZE, CheckedInput, check_input
 from modules.usage.records import (
     RecostResult,
@@ -48,6 +48,7 @@ class UsageService:
         publisher: StoredEventsHook | None = None,
         stored_hooks: Sequence[StoredEventsHook] = (),
         group_commit: GroupCommit | None = None,
+        content: StoredContentHook | None = None,
     ) -> None:
         self.on_tracked = on_tracked
         self.rollups = rollups or RollupWriter()
@@ -60,7 +61,12 @@ class UsageService:
         self.providers = providers
         self.group_commit = group_commit  # None: each single call is a transaction of its own
         self.writer = EventWriter(
-            database=database, repository=repository, users=users, providers=providers, hooks=tuple(self.stored_hooks)
+            database=database,
+            repository=repository,
+            users=users,
+            providers=providers,
+            hooks=tuple(self.stored_hooks),
+            content=content,
         )
 
     async def track(self, principal: Principal, item: UsageDraft) -> TrackResult:

@@ -15,6 +15,7 @@ from modules.core.database import Database, once_more_if_disconnected
 from modules.core.errors import BadUserInput, Problem
 from modules.core.transactions import with_retries
 from modules.providers import PricedCost, PriceRequest, ProviderService, UnpriceableUsage
+from modules.usage.conversations.records import CallContent
 from modules.usage.ingest.validation import CheckedInput
 from modules.usage.records import NewUsageEvent, TrackResult, UsageDraft, UsageEvent
 from modules.usage.repository import UsageRepository
@@ -26,6 +27,15 @@ class StoredEventsHook(Protocol):
     what it writes commits or rolls back with them. Budgets and the live stream plug in here."""
 
     async def on_stored(self, session: AsyncSession, events: Sequence[UsageEvent]) -> None: ...
+
+
+class StoredContentHook(Protocol):
+    """Runs inside the storing transaction with the stored events that came with content (a duplicate's content
+    is not given: the first call's stands). Conversation content plugs in here (kept or dropped and counted)."""
+
+    async def on_stored_content(
+        self, session: AsyncSession, contents: Sequence[tuple[UsageEvent, CallContent]]
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,7 @@ class EventWriter:
     users: UserService = field(compare=False)
     providers: ProviderService = field(compare=False)
     hooks: tuple[StoredEventsHook, ...] = ()
+    content: StoredContentHook | None = None
 
     async def store(self, accepted: Sequence[AcceptedInput]) -> list[TrackResult]:
         """Each input's stored event, in order; one seen before (or earlier in `accepted`) is a duplicate.
@@ -70,6 +81,7 @@ class EventWriter:
             if stored:
                 for hook in self.hooks:
                     await hook.on_stored(session, stored)
+                await self.keep_content(session, accepted, stored)
             return events, stored, found_earlier
 
         events, stored, found_earlier = await once_more_if_disconnected(lambda: with_retries(self.database, work))
@@ -81,6 +93,19 @@ class EventWriter:
             results.append(TrackResult(event=by_key[key], duplicate=key not in stored_now or key in claimed))
             claimed.add(key)
         return results
+
+    async def keep_content(
+        self, session: AsyncSession, accepted: Sequence[AcceptedInput], stored: Sequence[UsageEvent]
+    ) -> None:
+        if self.content is None:
+            return
+        said: dict[tuple[UUID, str], CallContent] = {}
+        for a in accepted:  # the first input of a request id is the one stored
+            if a.checked.content is not None:
+                said.setdefault((a.workspace_id, a.request_id), a.checked.content)
+        contents = [(e, said[key]) for e in stored if (key := (e.workspace_id, e.request_id)) in said]
+        if contents:
+            await self.content.on_stored_content(session, contents)
 
     async def priced_events(self, session: AsyncSession, accepted: Sequence[AcceptedInput]) -> list[NewUsageEvent]:
         """Price what the caller did not price itself (its own figure wins: CALLER) and build the events; the

@@ -21,6 +21,8 @@ from modules.providers import (
     normalize_provider,
     quantize,
 )
+from modules.usage.conversations.records import CallContent
+from modules.usage.conversations.shapes import ContentShapeError, read_content
 from modules.usage.ingest.usage_reading import read_call_usage
 from modules.usage.records import UsageDraft, UsageStatus
 from modules.users import MAX_USER_ID_LENGTH
@@ -58,6 +60,7 @@ class CheckedInput:
     status: UsageStatus
     cost_usd: Decimal | None
     tags: dict[str, str]
+    content: CallContent | None = None  # what the call said, read from its input and output (kept if opted in)
 
 
 def check_text(problems: list[Problem], field: str, value: str | None, index: int | None, *, required: bool) -> None:
@@ -192,8 +195,9 @@ def check_input(
     status = item.status or (UsageStatus.ERROR if item.error_type else UsageStatus.SUCCESS)
     tags = check_tags(problems, item.tags, index)
     extra = dict(tokens.extra)
+    provider = normalize_provider(item.provider)
     checked = CheckedInput(
-        provider=normalize_provider(item.provider),
+        provider=provider,
         model=(usage.model or "").strip(),
         tokens=tokens,
         total_tokens=item.total_tokens if item.total_tokens is not None else total,
@@ -201,5 +205,20 @@ def check_input(
         status=status,
         cost_usd=cost,
         tags=tags,
+        content=read_call_content(problems, item, provider, index),
     )
     return problems, checked
+
+
+def read_call_content(
+    problems: list[Problem], item: UsageDraft, provider: str, index: int | None
+) -> CallContent | None:
+    """The call's messages from its `input` and `output` in the provider's own shapes; a shape that cannot be
+    read is a problem of that field (the call is refused whole, as for any other field)."""
+    if item.content_input is None and item.content_output is None:
+        return None
+    try:
+        return read_content(provider, item.api_flavor, item.content_input, item.content_output)
+    except ContentShapeError as wrong:
+        problems.append(Problem(wrong.field, wrong.reason, index))
+        return None
