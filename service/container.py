@@ -85,6 +85,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         keys=access.service,
         instances=llm_providers.service,
         workspaces=workspaces.service,
+        content=usage.content_keeper,
         settings=settings.provided.proxy,
         observe_call=metrics.provided.proxy_call,
         observe_recorded=metrics.provided.proxy_recorded,

@@ -126,7 +126,8 @@ class PrometheusMetrics:
         self.proxy_events = Counter(
             "llm_usage_proxy_events",
             "Proxied calls' events by result: stored, duplicate, refused (by ingestion), dropped (the recorder's "
-            "buffer was full while the database was away).",
+            "buffer was full while the database was away), content_dropped (kept without its content: too many "
+            "calls with content waiting).",
             ["result"],
             registry=self.registry,
         )

@@ -1,5 +1,6 @@
 """ProxyContainer: imports UsageService (ingestion), the key check (AccessService), the provider instances
-(ProviderService), the workspaces (WorkspaceService) and the settings; exports the endpoint, and the recorder and
+(ProviderService), the workspaces (WorkspaceService), whether a workspace keeps content (ContentKeeper) and the
+settings; exports the endpoint, and the recorder and
 clients the shell starts and closes with the process."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from dependency_injector import containers, providers
 
 from modules.proxy.access import InstanceLookup, KeyCheck, ProxyAccess, WorkspaceLookup
+from modules.proxy.capture import ContentSwitch
 from modules.proxy.forwarding import CallObserver, ProxyEndpoint
 from modules.proxy.recorder import Outcome, TrackBatch, UsageRecorder
 from modules.proxy.upstreams import ProxySettings, UpstreamClients
@@ -25,6 +27,8 @@ class ProxyContainer(containers.DeclarativeContainer):
     keys: providers.Dependency[KeyCheck] = providers.Dependency()  # AccessService
     instances: providers.Dependency[InstanceLookup] = providers.Dependency()  # ProviderService
     workspaces: providers.Dependency[WorkspaceLookup | None] = providers.Dependency(default=None)  # WorkspaceService
+    # ContentKeeper; None: no call's content is captured
+    content: providers.Dependency[ContentSwitch | None] = providers.Dependency(default=None)
     settings = providers.Dependency(instance_of=ProxySettings, default=ProxySettings())
     observe_call: providers.Dependency[CallObserver | None] = providers.Dependency(default=None)
     observe_recorded: providers.Dependency[Outcome | None] = providers.Dependency(default=None)
@@ -43,4 +47,5 @@ class ProxyContainer(containers.DeclarativeContainer):
         clock=clock,
         now=now,
         observe=observe_call,
+        content=content,
     )

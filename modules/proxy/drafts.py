@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from modules.providers import UnreadableUsage, read_usage
+from modules.proxy.capture import CapturedContent
 from modules.proxy.headers import Attribution
 from modules.proxy.readers import ReadCall
 from modules.usage import UsageDraft, UsageStatus
@@ -54,11 +55,14 @@ def draft_of(
     outcome: Outcome,
     *,
     request_model: str | None,
+    content: CapturedContent | None = None,
 ) -> UsageDraft:
     model = read.model or request_model or "unknown"
     usage: dict[str, object] = {"prompt_tokens": 0, "completion_tokens": 0}
     if read.raw_usage is not None:
         usage = readable_usage(target, read.raw_usage)
+    if content is not None and "raw_usage" not in usage:  # the flavour names the content's shape
+        usage["api_flavor"] = target.api_flavor
     error_type = outcome.error_type or read.error_type
     failed = error_type is not None or outcome.status_code is None or outcome.status_code >= 400
     return UsageDraft(
@@ -79,6 +83,8 @@ def draft_of(
         status=UsageStatus.ERROR if failed else UsageStatus.SUCCESS,
         error_type=(error_type or f"http_{outcome.status_code}") if failed else None,
         error_message=(outcome.error_message or read.error_message) if failed else None,
+        content_input=None if content is None else content.input,
+        content_output=None if content is None else content.output,
         **usage,  # type: ignore[arg-type]
     )
 

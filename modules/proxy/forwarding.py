@@ -25,6 +25,7 @@ from modules.core.asgi import read_body, wait_for_disconnect
 from modules.core.principal import Principal
 from modules.proxy.access import ProxyAccess
 from modules.proxy.apis import Api, Reader, UsageEndpoint, usage_endpoint
+from modules.proxy.capture import Capture, CapturedContent, ContentSwitch
 from modules.proxy.decoding import BodyDecoder
 from modules.proxy.drafts import Outcome, Target, draft_of
 from modules.proxy.error_shapes import ProxyRefusal, Refusal, error_body, upstream_error_message, upstream_error_type
@@ -59,6 +60,7 @@ class Exchange:
     error_message: str | None = None
     kept: list[bytes] = field(default_factory=list)  # a non-streamed answer, decoded, to read at the end
     kept_bytes: int = 0
+    capture: Capture | None = None  # its content, when its workspace may keep it
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class ProxyEndpoint:
         clock: Callable[[], float] = time.perf_counter,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         observe: CallObserver | None = None,
+        content: ContentSwitch | None = None,
     ) -> None:
         self.access = access
         self.clients = clients
@@ -87,6 +90,7 @@ class ProxyEndpoint:
         self.clock = clock
         self.now = now
         self.observe = observe or (lambda api, outcome: None)
+        self.content = content  # None: content is never captured
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
@@ -107,6 +111,8 @@ class ProxyEndpoint:
             return  # the client left before its request was whole: nothing went upstream
         method: str = scope["method"]
         exchange.endpoint = usage_endpoint(route.api, method, unquote(route.path.decode("latin-1")))
+        if exchange.endpoint is not None and self.content is not None:
+            exchange.capture = Capture(self.content, workspace, exchange.endpoint.reader)
         body, replaced = self.prepare(exchange, body)
         request = UpstreamRequest(
             method=method,
@@ -118,7 +124,8 @@ class ProxyEndpoint:
         await self.exchange(exchange, request, receive, send)
         self.observe(route.api.value, exchange_outcome(exchange))
         if exchange.endpoint is not None:
-            self.record(principal, workspace, given, target, exchange)
+            content = None if exchange.capture is None else await exchange.capture.content(exchange.status_code)
+            self.record(principal, workspace, given, target, exchange, content)
 
     async def destination(self, principal: Principal, given: Attribution, route: ProxyRoute) -> tuple[Target, str, str]:
         """Whose usage the call is, the workspace it is recorded into, and the base URL it goes to."""
@@ -144,6 +151,8 @@ class ProxyEndpoint:
             asked = json.loads(body) if body else None
         except ValueError:
             asked = None
+        if exchange.capture is not None:
+            exchange.capture.asked = asked  # as the client sent it, before any usage is asked for
         if not isinstance(asked, dict):
             asked = {}
         model = asked.get("model") or endpoint.model_in_path
@@ -155,8 +164,8 @@ class ProxyEndpoint:
         exchange.reader = reader_for(endpoint.reader, remove_usage=add_usage)
         if not add_usage:
             return body, False
-        asked["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
-        return json.dumps(asked, ensure_ascii=False).encode(), True
+        options = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+        return json.dumps({**asked, "stream_options": options}, ensure_ascii=False).encode(), True
 
     async def exchange(self, exchange: Exchange, request: UpstreamRequest, receive: Receive, send: Send) -> None:
         """Relay the upstream's answer; the client leaving cancels it (and so closes the upstream request)."""
@@ -229,6 +238,8 @@ class ProxyEndpoint:
         exchange.answered = True
         decoder = BodyDecoder(response.headers.get("content-encoding"))
         splitter = SseSplitter() if sse and exchange.endpoint is not None else None
+        if splitter is not None and exchange.capture is not None:
+            reader.transcript = exchange.capture.stream()
         async for chunk in response.content.iter_any():
             at = self.clock()
             if rewrites and splitter is not None:
@@ -266,13 +277,21 @@ class ProxyEndpoint:
             exchange.error_message = upstream_error_message(body)
         else:
             exchange.reader.on_body(body)
+            if exchange.capture is not None and exchange.capture.wanted:
+                exchange.capture.answer = body
 
     async def fail(self, exchange: Exchange, send: Send, api: Api, refusal: Refusal, message: str) -> None:
         exchange.error_type, exchange.error_message = refusal.value, message
         await refuse(send, api, ProxyRefusal(refusal, message))
 
     def record(
-        self, principal: Principal, workspace: str, given: Attribution, target: Target, exchange: Exchange
+        self,
+        principal: Principal,
+        workspace: str,
+        given: Attribution,
+        target: Target,
+        exchange: Exchange,
+        content: CapturedContent | None,
     ) -> None:
         read = exchange.reader.read
         if exchange.endpoint is not None:
@@ -288,7 +307,7 @@ class ProxyEndpoint:
             error_type=exchange.error_type,
             error_message=exchange.error_message,
         )
-        draft = draft_of(workspace, given, target, read, outcome, request_model=exchange.request_model)
+        draft = draft_of(workspace, given, target, read, outcome, request_model=exchange.request_model, content=content)
         self.recorder.record(principal, draft)
 
 

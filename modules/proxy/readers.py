@@ -16,6 +16,7 @@ from typing import Any
 
 from modules.proxy.apis import Reader
 from modules.proxy.sse import SseEvent
+from modules.proxy.transcripts import Transcript
 
 CONTENT_DELTAS = ("content", "tool_calls", "refusal", "function_call", "text", "reasoning_content")
 FINAL_RESPONSE_EVENTS = ("response.completed", "response.incomplete", "response.failed")
@@ -39,6 +40,7 @@ class CallReader:
 
     def __init__(self) -> None:
         self.read = ReadCall()
+        self.transcript: Transcript | None = None  # the answer put back together, when its content is captured
 
     def on_body(self, body: object) -> None:
         """A whole JSON response (not streamed): it holds the usage where genai-prices looks for it."""
@@ -56,6 +58,8 @@ class CallReader:
             if isinstance(data, dict):
                 with contextlib.suppress(AttributeError, TypeError, ValueError):  # a shape we do not know
                     self.watch(data, event.event, at)
+                if self.transcript is not None:
+                    self.transcript.feed(data, event.event)
         return event.raw
 
     def watch(self, data: dict[str, Any], name: str | None, at: float) -> None:

@@ -2,7 +2,8 @@
 the ingest path of `trackUsageBatch` — in batches, off the response path. Calls are kept while the database
 is away (up to `capacity`; beyond, new ones are dropped and counted) and stored once it answers; a batch the
 ingest refuses (or the database, for a reason other than being away) is stored call by call, so one bad call
-costs only itself. Shutdown stores what is left."""
+costs only itself; a call refused with content is stored again without it (its numbers are never lost to a shape
+of content the ingest cannot read). Shutdown stores what is left."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
-from modules.core.errors import LlmUsageError, Unavailable
+from modules.core.errors import BadUserInput, LlmUsageError, Unavailable
 from modules.core.principal import Principal
 from modules.usage import TrackResult, UsageDraft
 
@@ -21,9 +23,13 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 LINGER_S = 0.25  # a call waits this long for others to share its batch: a store costs the loop ~5-10 ms of CPU
 CAPACITY = 100_000  # calls kept while the database is away (~1 KB each)
+# Calls kept with their content (up to ~6 MB each: a 5 MiB request and a 1 MiB answer); beyond, a call is kept
+# with its numbers only (counted as "content_dropped"), so a database away never grows memory by the content.
+CONTENT_CAPACITY = 256
 RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)  # waits between attempts while the database is away, the last repeated
 
-Outcome = Callable[[str, int], None]  # ("stored" | "duplicate" | "refused" | "dropped" | "pending", count)
+# ("stored" | "duplicate" | "refused" | "dropped" | "content_dropped" | "pending", count)
+Outcome = Callable[[str, int], None]
 
 
 class TrackBatch(Protocol):
@@ -38,6 +44,7 @@ class UsageRecorder:
         usage: TrackBatch,
         *,
         capacity: int = CAPACITY,
+        content_capacity: int = CONTENT_CAPACITY,
         batch_size: int = BATCH_SIZE,
         linger_s: float = LINGER_S,
         retry_s: Sequence[float] = RETRY_S,
@@ -46,6 +53,8 @@ class UsageRecorder:
     ) -> None:
         self.usage = usage
         self.capacity = capacity
+        self.content_capacity = content_capacity
+        self.with_content = 0  # queued calls that carry content
         self.batch_size = batch_size
         self.linger_s = linger_s
         self.retry_s = retry_s
@@ -60,6 +69,12 @@ class UsageRecorder:
         if len(self.pending) >= self.capacity:
             self.observe("dropped", 1)
             return
+        if carries_content(draft):
+            if self.with_content >= self.content_capacity:
+                draft = replace(draft, content_input=None, content_output=None)
+                self.observe("content_dropped", 1)
+            else:
+                self.with_content += 1
         self.pending.append((principal, draft))
         self.observe("pending", len(self.pending))
         self.arrived.set()
@@ -118,7 +133,7 @@ class UsageRecorder:
         """A refused batch, call by call: only the calls refused themselves are lost (logged, counted)."""
         for draft in batch:
             try:
-                await self.store(principal, [draft])
+                await self.store_alone(principal, draft)
             except Exception as error:
                 if self.waits(error):
                     return False  # the database left meanwhile: the rest of the batch is kept
@@ -126,6 +141,16 @@ class UsageRecorder:
                 self.observe("refused", 1)
             self.forget(principal, [draft])
         return True
+
+    async def store_alone(self, principal: Principal, draft: UsageDraft) -> None:
+        """One call; refused with content, once more without it."""
+        try:
+            await self.store(principal, [draft])
+        except BadUserInput as refused:
+            if not carries_content(draft):
+                raise
+            log.info("proxy recorder: a call of %s is stored without its content: %s", draft.provider, refused)
+            await self.store(principal, [replace(draft, content_input=None, content_output=None)])
 
     def waits(self, error: BaseException) -> bool:
         """Whether `error` says the database is away (then calls wait for it), not that the calls are refused."""
@@ -144,4 +169,9 @@ class UsageRecorder:
         """Take the stored calls out of the queue (calls queued meanwhile stay, in order)."""
         gone = {id(draft) for draft in stored}
         self.pending = deque(item for item in self.pending if id(item[1]) not in gone)
+        self.with_content = sum(carries_content(draft) for _, draft in self.pending)
         self.observe("pending", len(self.pending))
+
+
+def carries_content(draft: UsageDraft) -> bool:
+    return draft.content_input is not None or draft.content_output is not None

@@ -95,3 +95,23 @@ async def test_stop_stores_what_is_left() -> None:
     made.record(ALICE, draft("left"))  # never started: only stop() can store it
     await made.stop()
     assert usage.batches == [("alice", ["left"])]
+
+
+async def test_while_the_database_is_away_only_so_many_calls_keep_their_content() -> None:
+    usage, counts = StandIn(), {}
+    usage.away = True
+    made = recorder(usage, counts, content_capacity=2)
+    made.start()
+    said = {"messages": [{"role": "user", "content": "hi"}]}
+    for number in range(4):
+        made.record(ALICE, UsageDraft(workspace_id="w", provider="openai", model="gpt-4o", request_id=f"c{number}",
+                                      content_input=said))  # fmt: skip
+    made.record(ALICE, draft("plain"))
+    kept = [d.content_input is not None for _, d in made.pending]
+    assert (kept, counts["content_dropped"], counts["pending"]) == ([True, True, False, False, False], 2, 5)
+    usage.away = False
+    await until(lambda: counts.get("stored") == 5)
+    assert made.with_content == 0  # the count follows the queue: later calls keep their content again
+    made.record(ALICE, UsageDraft(workspace_id="w", provider="openai", model="gpt-4o", content_input=said))
+    assert made.pending[-1][1].content_input == said
+    await made.stop()
