@@ -13,6 +13,7 @@ from llm_usage_client.validation import (
     flag,
     identifier,
     integer,
+    json_content,
     json_object,
     kinds,
     moment,
@@ -49,6 +50,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "raw_usage": ("rawUsage", json_object),
     "api_flavor": ("apiFlavor", text),
     "usage_kinds": ("usageKinds", kinds),
+    "input": ("input", json_content),  # what the call sent (kept only if the workspace keeps content)
+    "output": ("output", json_content),  # what it answered
 }
 ALWAYS_REQUIRED = ("workspace_id", "provider")  # non-null in the schema
 COUNTED = ("model", "prompt_tokens", "completion_tokens")  # required unless the raw usage (or usage kinds) says

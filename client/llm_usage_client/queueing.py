@@ -10,7 +10,7 @@ from typing import Any
 
 from llm_usage_client.events import Refused, build_event
 from llm_usage_client.reports import Rejected, TrackerStats
-from llm_usage_client.responses import anthropic_usage, gemini_usage, openai_usage
+from llm_usage_client.responses import anthropic_usage, gemini_usage, is_stream, openai_usage
 from llm_usage_client.settings import Settings
 from llm_usage_client.timing import TimedCall
 
@@ -57,7 +57,8 @@ class TrackerBase:
         return event is not None and self._put(event)
 
     def track_openai(self, response: Any, **fields: Any) -> bool:
-        """Track an OpenAI chat completion or response (or the chunks of a stream with usage)."""
+        """Track an OpenAI chat completion or response (or the chunks of a stream with usage); with `input=` (the
+        request), the response is kept as its output where the workspace keeps content."""
         return self._track_read(openai_usage, response, fields)
 
     def track_anthropic(self, message: Any, **fields: Any) -> bool:
@@ -109,4 +110,6 @@ class TrackerBase:
             self._refuse(fields, f"could not read the usage off {type(response).__name__}: {error!r}", None)
             return False
         given = {name: value for name, value in fields.items() if value is not None}
+        if "input" in given and "output" not in given and not is_stream(response):
+            given["output"] = response  # the answer is what was read: kept with the input the caller gave
         return self.track(**{**usage, **given})

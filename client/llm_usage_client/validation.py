@@ -126,6 +126,11 @@ def json_object(value: Any) -> dict[str, Any]:
     return checked
 
 
+def json_content(value: Any) -> Any:
+    """A call's content (its request or its answer): any JSON value, or an SDK's pydantic model as its wire JSON."""
+    return json_value(as_json(value))
+
+
 def json_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int)):
         return value
