@@ -797,3 +797,8 @@ def test_provider_names_are_case_insensitive() -> None:
         Message(role="user", text="Hi", side=IN)
     ]
     assert messages("Google", None, [{"parts": [{"text": "Hi"}]}], None) == [Message(role="user", text="Hi", side=IN)]
+
+
+def test_half_a_surrogate_pair_becomes_the_replacement_character_and_pairs_stay() -> None:
+    content = read_content("openai", None, {"messages": [{"role": "user", "content": "a\ud800b \U0001f600 €"}]}, None)
+    assert [m.text for m in content.messages] == ["a\ufffdb \U0001f600 €"]

@@ -7,7 +7,7 @@ for OpenAI-compatible providers the shape itself (Responses or chat)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..records import CallContent, Message
 from . import anthropic, gemini, openai_chat, openai_responses
@@ -43,7 +43,27 @@ def read_content(provider: str, api_flavor: str | None, given_input: object, giv
         messages.extend(shape.read_input(given_input))
     if given_output is not None:
         messages.extend(shape.read_output(given_output))
-    return CallContent(messages=tuple(messages))
+    return CallContent(messages=tuple(map(valid_unicode, messages)))
+
+
+def valid_unicode(message: Message) -> Message:
+    """Half a surrogate pair (a JSON `\\ud800` the proxy may be sent) becomes U+FFFD: the regex engine and the
+    stored UTF-8 need valid text, and a debugging aid must not refuse a call the provider answered."""
+    texts = [message.text, *(part for call in message.tool_calls for part in (call.name, call.arguments))]
+    if all(text.isascii() for text in texts):
+        return message
+    return replace(
+        message,
+        text=unicode_of(message.text),
+        tool_calls=tuple(
+            replace(call, name=unicode_of(call.name), arguments=unicode_of(call.arguments))
+            for call in message.tool_calls
+        ),
+    )
+
+
+def unicode_of(text: str) -> str:
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def shape_of(provider: str, api_flavor: str | None, given_input: object, given_output: object) -> Shape:
