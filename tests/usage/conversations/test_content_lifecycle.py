@@ -159,10 +159,17 @@ async def test_retention_deletes_content_and_keeps_the_numbers_and_deleting_an_e
         TRACK_BATCH,
         inputs=[call(f"day{d}", occurredAt=(DAY0 + timedelta(days=d)).isoformat(), input=said) for d in (0, 5, 9)],
     )
+    await gql.data('mutation { createWorkspace(input: {name: "Globex", slug: "globex"}) { id } }')
+    await gql.data(SET, input={"workspaceId": "globex", "enabled": True, "retentionDays": 30})  # its own retention
+    await gql.data(TRACK_BATCH, inputs=[call("theirs", workspaceId="globex", occurredAt=DAY0.isoformat(), input=said)])
     deleted = await ContentRetention(database=database, repository=ConversationRepository()).prune(
         now=DAY0 + timedelta(days=12)
-    )  # horizon: day 5
+    )  # horizon: day 5 for acme, none of globex's
     assert deleted == 1
+    async with database.session_factory() as session:
+        theirs = (await session.execute(text("SELECT count(*) FROM usage_contents WHERE workspace_id = "
+                                             "(SELECT id FROM workspaces WHERE slug = 'globex')"))).scalar_one()  # fmt: skip
+    assert theirs == 1
     left = await conversations(reader)
     assert sorted(left) == ["day0", "day5", "day9"]  # every event stays
     assert left["day0"] is None and left["day5"] is not None and left["day9"] is not None
@@ -170,7 +177,7 @@ async def test_retention_deletes_content_and_keeps_the_numbers_and_deleting_an_e
     assert totals["usageAnalytics"]["totals"] == {"calls": 3, "promptTokens": 60}
 
     events_deleted = await UsageRetention(database=database, retention_days=30).prune(now=DAY0 + timedelta(days=37))
-    assert events_deleted == 2  # day 0 and day 5 (before day 7)
+    assert events_deleted == 3  # day 0 and day 5 (before day 7), and globex's day 0 with its content
     async with database.session_factory() as session:
         kept = (await session.execute(text("SELECT count(*) FROM usage_contents"))).scalar_one()
     assert kept == 1 and sorted(await conversations(reader)) == ["day9"]
