@@ -35,7 +35,7 @@ function route(segments, isAdmin) {
 }
 
 export function App() {
-  const [session, setSession] = useState(null); // {workspaces, isAdmin}
+  const [session, setSession] = useState(null); // {workspaces, isAdmin, scopes}
   const [notice, setNotice] = useState(null);
   const [failure, setFailure] = useState(null);
   const { segments, params } = useLocation();
@@ -52,7 +52,7 @@ export function App() {
   useEffect(() => {
     if (!storedKey() || session) return;
     graphql(WORKSPACES).then(
-      ({ workspaces }) => setSession({ workspaces, isAdmin: null }),
+      ({ workspaces }) => setSession({ workspaces, isAdmin: null, scopes: null }),
       (error) => (error.code === "UNAUTHENTICATED" || error.code === "FORBIDDEN" ? signOut(refusalMessage(error)) : setFailure(error)),
     );
   }, [session]);
@@ -64,8 +64,8 @@ export function App() {
     // The key says what it may do: ADMIN manages (a workspace key only its own workspace, the one it sees).
     // Signed out while it was asked (s is null then): nothing to update, or a session without workspaces is made.
     graphql(VIEWER).then(
-      ({ viewer }) => setSession((s) => s && { ...s, isAdmin: viewer.scopes.includes("ADMIN") }),
-      () => setSession((s) => s && { ...s, isAdmin: false }),
+      ({ viewer }) => setSession((s) => s && { ...s, isAdmin: viewer.scopes.includes("ADMIN"), scopes: viewer.scopes }),
+      () => setSession((s) => s && { ...s, isAdmin: false, scopes: [] }),
     );
   }, [workspace?.slug]);
 
@@ -77,7 +77,7 @@ export function App() {
     return html`<${SignIn} notice=${notice} onSignedIn=${(key, workspaces) => {
       storeKey(key);
       setNotice(null);
-      setSession({ workspaces, isAdmin: null });
+      setSession({ workspaces, isAdmin: null, scopes: null });
     }} />`;
   }
   if (failure) return html`<main id="main" class="solo"><${ErrorNote} error=${failure} retry=${() => { setFailure(null); setSession(null); }} /></main>`;
@@ -90,6 +90,6 @@ export function App() {
   const { view, Component, id } = route(segments, isAdmin);
   return html`<${Layout} current=${view} params=${params} workspace=${workspace} isAdmin=${isAdmin} onSignOut=${() => signOut()}>
     <${FilterBar} params=${params} workspace=${workspace} workspaces=${session.workspaces} />
-    <${Component} key=${view} params=${params} workspace=${workspace} isAdmin=${isAdmin} id=${id} />
+    <${Component} key=${view} params=${params} workspace=${workspace} isAdmin=${isAdmin} scopes=${session.scopes} id=${id} />
   <//>`;
 }

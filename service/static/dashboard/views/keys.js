@@ -11,7 +11,8 @@ import { Workspaces } from "./workspaces.js";
 const KEYS = `query Keys($ws: ID) { apiKeys(workspaceId: $ws) { id name prefix scopes createdAt lastUsedAt revokedAt workspaceId } }`;
 const CREATE = `mutation CreateKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id name prefix scopes } } }`;
 const REVOKE = `mutation RevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`;
-const SCOPES = ["INGEST", "READ", "ADMIN"];
+const SCOPES = ["INGEST", "READ", "ADMIN", "CONTENT"];
+const SCOPE_HINTS = { CONTENT: "reads what calls said; never implied by ADMIN" };
 
 function snippets(secret, workspace) {
   const origin = location.origin;
@@ -71,8 +72,9 @@ function CreateKey({ workspace, onCreated }) {
   return html`<form class="panel" onSubmit=${submit} aria-label="New key" data-key-form>
     <label>Name <input name="name" required value=${name} onInput=${(e) => setName(e.currentTarget.value)} placeholder="chat-backend" /></label>
     <fieldset class="inline"><legend>Scopes</legend>
-      ${SCOPES.map((s) => html`<label class="check"><input type="checkbox" name="scopes" value=${s} checked=${scopes.includes(s)} onChange=${() => toggle(s)} />${s}</label>`)}
+      ${SCOPES.map((s) => html`<label class="check" title=${SCOPE_HINTS[s] ?? ""}><input type="checkbox" name="scopes" value=${s} checked=${scopes.includes(s)} onChange=${() => toggle(s)} />${s}</label>`)}
     </fieldset>
+    <p class="muted" data-scope-hint="CONTENT">CONTENT ${SCOPE_HINTS.CONTENT} (only a key holding CONTENT can give it).</p>
     <button type="submit" disabled=${mutation.running || !scopes.length}>Create key in ${workspace.name}</button>
     <${ErrorNote} error=${mutation.error} />
   </form>`;

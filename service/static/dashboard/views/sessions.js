@@ -9,13 +9,15 @@ import { DataTable } from "../components/data-table.js";
 import { Pager, usePages } from "../components/pager.js";
 import { StatCard } from "../components/stat-card.js";
 import { EVENT_FIELDS, eventColumns } from "./events.js";
+import { CONVERSATION_FIELDS, ContentNotice, canReadContent, conversationDetail } from "../components/conversation.js";
 
 const SUMMARY = "id status calls errorCount totalTokens costUsd userIds firstEventAt lastEventAt durationMs completedAt";
 const LIST = `query Sessions($filter: UsageFilter!, $after: String) {
   sessionStats(filter: $filter) { sessions avgCalls avgDurationMs avgCostUsd }
   sessions(filter: $filter, first: 25, after: $after) { edges { node { ${SUMMARY} } } pageInfo { hasNextPage endCursor } }
 }`;
-const ONE = `query OneSession($ws: ID!, $id: String!) { session(workspaceId: $ws, id: $id) { ${SUMMARY} events { ${EVENT_FIELDS} } } }`;
+const one = (content) =>
+  `query OneSession($ws: ID!, $id: String!) { session(workspaceId: $ws, id: $id) { ${SUMMARY} events { ${EVENT_FIELDS} ${content ? CONVERSATION_FIELDS : ""} } } }`;
 const COMPLETE = `mutation Complete($ws: ID!, $id: String!) { completeSession(workspaceId: $ws, id: $id) { status completedAt } }`;
 
 const statusBadge = (s) => html`<span class=${`badge ${s.status === "COMPLETED" ? "ok" : ""}`}>${s.status.toLowerCase()}</span>`;
@@ -50,8 +52,10 @@ export function Sessions({ params, workspace }) {
     }}<//>`;
 }
 
-export function SessionPage({ params, workspace, id }) {
-  const query = useQuery(ONE, { ws: workspace.slug, id });
+export function SessionPage({ params, workspace, id, scopes }) {
+  // The conversations are asked only of a key holding CONTENT; until its scopes are known, nothing is asked.
+  const content = canReadContent(scopes);
+  const query = useQuery(one(content), { ws: workspace.slug, id }, { skip: scopes === null });
   const complete = useMutation(COMPLETE);
   const kept = keptParams(params);
   const finish = async () => {
@@ -69,5 +73,7 @@ export function SessionPage({ params, workspace, id }) {
         <${StatCard} id="duration" label="Duration" text=${milliseconds(s.durationMs)} value=${s.durationMs} />
       </section>
       <h2>Timeline</h2>
-      <${DataTable} id="session-events" caption="Its calls in time order" rows=${s.events} rowKey=${(e) => e.id} columns=${eventColumns(kept)} />`}<//>`;
+      ${content ? "" : html`<${ContentNotice} />`}
+      <${DataTable} id="session-events" caption=${content ? "Its calls in time order, each with what it said" : "Its calls in time order"} rows=${s.events}
+        rowKey=${(e) => e.id} columns=${eventColumns(kept)} detail=${content ? conversationDetail : undefined} />`}<//>`;
 }

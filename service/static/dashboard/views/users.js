@@ -8,16 +8,17 @@ import { Loadable } from "../components/states.js";
 import { DataTable } from "../components/data-table.js";
 import { StatCard } from "../components/stat-card.js";
 import { EVENT_FIELDS, eventColumns } from "./events.js";
+import { CONVERSATION_FIELDS, ContentNotice, canReadContent, conversationDetail } from "../components/conversation.js";
 
 const TOP = `query TopUsers($filter: UsageFilter!, $by: TopUsersBy!) {
   topUsers(filter: $filter, by: $by, limit: 100) { userId user { displayName email } metrics { calls totalTokens costUsd errorRate avgDurationMs } }
 }`;
-const ONE = `query OneUser($ws: ID!, $id: String!, $from: DateTime, $to: DateTime) {
+const one = (content) => `query OneUser($ws: ID!, $id: String!, $from: DateTime, $to: DateTime) {
   user(workspaceId: $ws, userId: $id, from: $from, to: $to, recentEvents: 20) {
     userId firstSeen lastSeen user { displayName email }
     metrics { calls totalTokens costUsd errorRate avgDurationMs p95DurationMs }
     models { dimensions { value } metrics { calls totalTokens costUsd } }
-    recentEvents { ${EVENT_FIELDS} }
+    recentEvents { ${EVENT_FIELDS} ${content ? CONVERSATION_FIELDS : ""} }
   }
 }`;
 
@@ -41,9 +42,10 @@ export function Users({ params, workspace }) {
       ]} />`}<//>`;
 }
 
-export function UserPage({ params, workspace, id }) {
+export function UserPage({ params, workspace, id, scopes }) {
   const { from, to } = timeRange(params);
-  const query = useQuery(ONE, { ws: workspace.slug, id, from: from.toISOString(), to: to.toISOString() });
+  const content = canReadContent(scopes); // conversations only for a key holding CONTENT; none asked till known
+  const query = useQuery(one(content), { ws: workspace.slug, id, from: from.toISOString(), to: to.toISOString() }, { skip: scopes === null });
   const kept = keptParams(params);
   return html`<p><a href=${href(["users"], kept)}>← Users</a></p>
     <${Loadable} query=${query} what="the user">${({ user: u }) => html`<h1 data-user=${u.userId}>${u.user?.displayName ? `${u.user.displayName} (${u.userId})` : u.userId}</h1>
@@ -61,5 +63,7 @@ export function UserPage({ params, workspace, id }) {
         { id: "cost", label: "Cost", numeric: true, cell: (g) => money(g.metrics.costUsd), value: (g) => g.metrics.costUsd },
       ]} />
       <h2>Latest calls</h2>
-      <${DataTable} id="user-events" caption="Latest calls" rows=${u.recentEvents} rowKey=${(e) => e.id} columns=${eventColumns(kept)} />`}<//>`;
+      ${content ? "" : html`<${ContentNotice} />`}
+      <${DataTable} id="user-events" caption="Latest calls" rows=${u.recentEvents} rowKey=${(e) => e.id} columns=${eventColumns(kept)}
+        detail=${content ? conversationDetail : undefined} />`}<//>`;
 }
