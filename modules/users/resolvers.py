@@ -23,12 +23,7 @@ class UserQuery:
         edges = [UserEdge(cursor=page.cursor_of[u.external_id], node=UserType.from_model(u)) for u in page.users]
         return UserConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=page.has_next_page, after=after),
             workspace_ref=str(workspace_id),
         )
 

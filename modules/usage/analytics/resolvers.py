@@ -80,12 +80,7 @@ class UsageQuery:
         edges = [UsageEventEdge(cursor=event_cursor(e), node=UsageEventType.from_model(e)) for e in page.events]
         return UsageEventConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=page.has_next_page, after=after),
             spec=spec,
         )
 

@@ -44,12 +44,7 @@ class ConversationQuery:
         edges = [ContentReadEdge(cursor=read_cursor(r), node=ContentReadType.from_model(r)) for r in found]
         return ContentReadConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=has_next, after=after),
         )
 
 

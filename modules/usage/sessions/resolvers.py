@@ -36,12 +36,7 @@ class SessionQuery:
         edges = [SessionEdge(cursor=session_cursor(s), node=SessionType.from_model(s)) for s in found]
         return SessionConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=has_next, after=after),
         )
 
     @strawberry.field(description="One session with its events (NOT_FOUND if it has none).")
