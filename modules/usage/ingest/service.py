@@ -59,7 +59,7 @@ class UsageService:
         self.workspaces = workspaces
         self.users = users
         self.providers = providers
-        self.group_commit = group_commit  # None: each single call is a transaction of its own
+        self.group_commit = group_commit or GroupCommit()  # one per process: the container's singleton
         self.writer = EventWriter(
             database=database,
             repository=repository,
@@ -73,10 +73,7 @@ class UsageService:
         """One call, stored with the single calls that arrive with it (group_commit.py), answered on its own."""
         [accepted] = await self._accept(principal, [item], batch=False)
         try:
-            if self.group_commit is None:
-                [result] = await self.writer.store([accepted])
-            else:
-                result = await self.group_commit.submit(self.writer, accepted)
+            result = await self.group_commit.submit(self.writer, accepted)
         except BadUserInput:
             self._observe(inserted=0, duplicates=0, rejected=1)
             raise
