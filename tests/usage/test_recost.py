@@ -85,7 +85,8 @@ async def test_recosting_prices_every_stored_kind_again(gql, workspace):
 
 async def test_recosting_leaves_as_they_are_the_counts_a_newer_catalogue_cannot_price(gql, workspace, database):
     """Stored counts genai-prices refuses to price (as if a catalogue upgrade began pricing cached audio, which
-    these overlap with) keep their cost; the others are re-priced, and nothing fails."""
+    these overlap with) keep their cost; the others are re-priced (here one stored at a wrong $5), and nothing
+    fails."""
     await gql.data(
         TRACK_BATCH,
         inputs=[
@@ -100,9 +101,10 @@ async def test_recosting_leaves_as_they_are_the_counts_a_newer_catalogue_cannot_
                 "output_cost_usd = 0 WHERE request_id = 'kept'"
             )
         )
+        await session.execute(text("UPDATE usage_events SET cost_usd = 5 WHERE request_id = 'other'"))
     result = (await gql.data(RECOST))["recostUsage"]
-    # other: 1,000 x $0.3 + 100 x $2.5 per million, unchanged; kept: its stored $1, untouched.
-    assert result == {"examined": 2, "changed": 0, "costBeforeUsd": "1.00055", "costAfterUsd": "1.00055"}
+    # other: back to 1,000 x $0.3 + 100 x $2.5 per million; kept: its stored $1, untouched.
+    assert result == {"examined": 2, "changed": 1, "costBeforeUsd": "6", "costAfterUsd": "1.00055"}
 
 
 async def test_recosting_names_the_catalogue_model_as_todays_catalogue_does(gql, workspace, database):

@@ -161,3 +161,62 @@ async def test_recosting_prices_each_call_as_ingestion_did(gql: GraphQLClient, w
         "costBeforeUsd": "0.011635",
         "costAfterUsd": "0.011635",
     }
+
+
+async def test_every_reference_problem_of_a_batch_is_named_with_its_index(
+    gql: GraphQLClient, workspace: dict[str, str]
+) -> None:
+    await gql.data('mutation { createWorkspace(input: {name: "Other", slug: "other"}) { id } }')
+    instance = (
+        "mutation($w: ID!, $p: String!) "
+        '{ createProviderInstance(input: {workspaceId: $w, provider: $p, name: "i"}) { id } }'
+    )
+    ours = (await gql.data(instance, w="acme", p="openai"))["createProviderInstance"]["id"]
+    theirs = (await gql.data(instance, w="other", p="openai"))["createProviderInstance"]["id"]
+    error = await gql.error(
+        TRACK_BATCH,
+        inputs=[
+            call("fine", providerInstanceId=ours),
+            call("no-instance"),  # checked, then the next inputs still are
+            call("nowhere", workspaceId="nowhere"),
+            call("theirs", providerInstanceId=theirs),
+            call("azure", provider="azure", model="gpt-4o", providerInstanceId=ours),
+            call("unknown", providerInstanceId="3ef24f8a-e297-42c4-9756-18120beeec5e"),
+        ],
+    )
+    assert [(p["field"], p["index"], p["reason"]) for p in error["extensions"]["problems"]] == [
+        ("workspaceId", 2, "no workspace 'nowhere'"),
+        ("providerInstanceId", 3, "no such provider instance in this workspace"),
+        ("providerInstanceId", 4, "is an instance of 'openai', not 'azure'"),
+        ("providerInstanceId", 5, "no such provider instance in this workspace"),
+    ]
+    assert error["message"] == "inputs[2].workspaceId: no workspace 'nowhere' (and 3 more problems)"
+    single = await gql.error(TRACK, input=call("one", providerInstanceId=theirs))
+    assert (single["message"], single["extensions"]["field"], single["extensions"].get("index")) == (
+        "providerInstanceId: no such provider instance in this workspace",
+        "providerInstanceId",
+        None,
+    )
+
+
+async def test_the_catalogue_model_is_named_for_the_provider_the_call_names(
+    gql: GraphQLClient, workspace: dict[str, str]
+) -> None:
+    """A model name is looked up under the call's own provider: gpt-4o through "mistral" is no catalogue model
+    (looked up without the provider it would be OpenAI's), Groq's Llama is Groq's."""
+    await gql.data(
+        TRACK_BATCH,
+        inputs=[
+            call("m", provider="mistral", model="gpt-4o"),
+            call("g", provider="groq", model="llama-3.3-70b-versatile"),
+        ],
+    )
+    query = '{ usageEvents(filter: {workspaceId: "acme"}) { edges { node { requestId catalogueModel costSource } } } }'
+
+    async def named() -> dict[str, tuple[str | None, str]]:
+        edges = (await gql.data(query))["usageEvents"]["edges"]
+        return {e["node"]["requestId"]: (e["node"]["catalogueModel"], e["node"]["costSource"]) for e in edges}
+
+    assert await named() == {"m": (None, "UNKNOWN_MODEL"), "g": ("llama-3.3-70b-versatile", "CATALOG")}
+    assert (await gql.data(RECOST))["recostUsage"]["changed"] == 0
+    assert await named() == {"m": (None, "UNKNOWN_MODEL"), "g": ("llama-3.3-70b-versatile", "CATALOG")}
