@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 import psutil
+from harness import until_healthy
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
@@ -360,12 +361,7 @@ async def compare(dsn: str, key: str) -> None:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{PORT}", headers={"Authorization": f"Bearer {key}"}, timeout=120
         ) as http:
-            for _ in range(200):
-                try:
-                    await http.get("/healthz")
-                    break
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.1)
+            await until_healthy(http)
             variables = {"f": {"workspaceId": "w0", "from": WINDOW[0].isoformat(), "to": WINDOW[1].isoformat()}}
             moved = [moment + timedelta(seconds=1) for moment in WINDOW]
             off_the_day = {"f": {"workspaceId": "w0", "from": moved[0].isoformat(), "to": moved[1].isoformat()}}

@@ -26,6 +26,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from harness import until_healthy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -139,12 +140,7 @@ async def run(dsn: str, key: str) -> None:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{PORT}", headers={"Authorization": f"Bearer {key}"}, timeout=120
         ) as http:
-            for _ in range(300):
-                try:
-                    await http.get("/healthz")
-                    break
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.1)
+            await until_healthy(http)
             turned_on = await http.post(
                 "/graphql", json={"query": 'mutation { setContentSettings(input: {workspaceId: "on", enabled: true}) '
                                   "{ enabled } }"})  # fmt: skip

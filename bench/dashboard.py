@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from harness import wait_until_up
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -116,12 +117,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{PORT}"
     browser = None
     try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{base}/healthz")
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_until_up(f"{base}/healthz")
         browser = Browser(base, Path(tempfile.mkdtemp(prefix="bench-downloads-")))
         month = hash_for(*WINDOW)
         week = hash_for(WINDOW[1] - timedelta(days=7), WINDOW[1])

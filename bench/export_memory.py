@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from harness import wait_until_up
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -71,12 +72,7 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_until_up(f"http://127.0.0.1:{PORT}/healthz")
         process = psutil.Process(server.pid)
         headers = {"Authorization": f"Bearer {key}"}
         httpx.get(

@@ -37,6 +37,7 @@ import asyncpg
 import httpx
 import psutil
 import strawberry
+from harness import until_healthy
 from llm_usage_client import AsyncUsageTracker
 from strawberry.schema.config import StrawberryConfig
 
@@ -232,12 +233,7 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{PORT}", headers={"Authorization": f"Bearer {key}"}, timeout=120, limits=limits
         ) as http:
-            for _ in range(300):
-                try:
-                    await http.get("/healthz")
-                    break
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.1)
+            await until_healthy(http)
             # warm-up: first requests build the schema caches and the price lookups
             await http.post(
                 "/graphql", json={"query": TRACK_BATCH, "variables": {"i": [usage_input(rng, now) for _ in range(200)]}}

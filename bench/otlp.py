@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import psutil
 from google.protobuf import json_format
+from harness import until_healthy
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -206,12 +207,7 @@ async def run(dsn: str, key: str) -> None:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{PORT}", headers={"Authorization": f"Bearer {key}"}, timeout=120
         ) as http:
-            for _ in range(300):
-                try:
-                    await http.get("/healthz")
-                    break
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.1)
+            await until_healthy(http)
 
             async def graphql(body: list[dict[str, Any]]) -> None:
                 answer = (await http.post("/graphql", json={"query": TRACK_BATCH, "variables": {"i": body}})).json()

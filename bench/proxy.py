@@ -32,6 +32,7 @@ from typing import Any
 import aiohttp
 import httpx
 import psutil
+from harness import percentile, wait_until_up
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -66,21 +67,6 @@ async def prepare(url: str) -> str:
     key = (await access.create(Principal.system(), workspace_ref="bench", name="proxy", scopes=[Scope.INGEST])).secret
     await provide(container.shutdown_resources())
     return key
-
-
-def wait_until_up(url: str) -> None:
-    for _ in range(300):
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def timed(http: httpx.AsyncClient, url: str, headers: dict[str, str], body: dict[str, Any]) -> float:
