@@ -71,14 +71,20 @@ async def test_events_are_counted_by_what_became_of_them(
     await gql.data(TRACK_BATCH, inputs=[call("a"), call("c"), call("d")])  # one stored before
     assert await event_counts(client) == {"inserted": 4.0, "duplicate": 1.0}
     await gql.data(TRACK, input=call("c"))
+    assert await event_counts(client) == {"inserted": 4.0, "duplicate": 2.0}
     await gql.data(TRACK, input=call("e"))
     assert await event_counts(client) == {"inserted": 5.0, "duplicate": 2.0}
+    # Refused by validation: the whole batch.
+    await gql.error(TRACK_BATCH, inputs=[call("v1"), call("v2", promptTokens=-1)])
+    assert await event_counts(client) == {"inserted": 5.0, "duplicate": 2.0, "rejected": 2.0}
     # Refused by the pricing inside the storing transaction: the whole batch, and a single call.
     error = await gql.error(TRACK_BATCH, inputs=[call("f"), unpriceable("g"), call("h")])
     assert (error["extensions"]["field"], error["extensions"]["index"]) == ("usageKinds", 1)
-    assert await event_counts(client) == {"inserted": 5.0, "duplicate": 2.0, "rejected": 3.0}
-    await gql.error(TRACK, input=unpriceable("i"))
-    assert await event_counts(client) == {"inserted": 5.0, "duplicate": 2.0, "rejected": 4.0}
+    assert await event_counts(client) == {"inserted": 5.0, "duplicate": 2.0, "rejected": 5.0}
+    single = await gql.error(TRACK, input=unpriceable("i"))
+    assert (single["extensions"]["field"], single["extensions"].get("index")) == ("usageKinds", None)
+    assert single["message"].startswith("usageKinds: "), single["message"]
+    assert await event_counts(client) == {"inserted": 5.0, "duplicate": 2.0, "rejected": 6.0}
 
 
 @pytest.mark.parametrize(
@@ -191,6 +197,12 @@ async def test_every_reference_problem_of_a_batch_is_named_with_its_index(
         ("providerInstanceId", 5, "no such provider instance in this workspace"),
     ]
     assert error["message"] == "inputs[2].workspaceId: no workspace 'nowhere' (and 3 more problems)"
+    # Problems in input order, whichever check found them (the values first, the references after).
+    mixed = await gql.error(TRACK_BATCH, inputs=[call("a", workspaceId="nowhere"), call("b", completionTokens=-1)])
+    assert [(p["field"], p["index"]) for p in mixed["extensions"]["problems"]] == [
+        ("workspaceId", 0),
+        ("completionTokens", 1),
+    ]
     single = await gql.error(TRACK, input=call("one", providerInstanceId=theirs))
     assert (single["message"], single["extensions"]["field"], single["extensions"].get("index")) == (
         "providerInstanceId: no such provider instance in this workspace",

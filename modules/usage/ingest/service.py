@@ -57,7 +57,6 @@ class UsageService:
         self.database = database
         self.repository = repository
         self.workspaces = workspaces
-        self.users = users
         self.providers = providers
         self.group_commit = group_commit or GroupCommit()  # one per process: the container's singleton
         self.writer = EventWriter(
