@@ -129,3 +129,38 @@ def test_bucket_bounds_are_in_utc_whatever_the_host_zone(monkeypatch):
         time.tzset()
     assert conditions == ["usage_hourly.hour >= '2026-03-10 10:00:00+00:00'"]
     assert midnight.table.__tablename__ == "usage_daily"
+
+
+BY_MODEL_AND_TASK = (UsageDimension.PROVIDER, UsageDimension.MODEL, UsageDimension.TASK_TYPE)
+DURATIONS = MetricNeeds(ttft_percentiles=False, distinct_users=False)
+FIRST_TOKENS = MetricNeeds(duration_percentiles=False, distinct_users=False)
+
+
+@pytest.mark.parametrize(
+    ("needs", "dimensions", "percentile_dimensions", "given", "expected"),
+    [
+        # the overview's breakdowns: sums by task type too, percentiles only by provider and model
+        (PERCENTILES, BY_MODEL_AND_TASK, (UsageDimension.PROVIDER, UsageDimension.MODEL), spec(), DAILY),
+        (PERCENTILES, (UsageDimension.TASK_TYPE,), (), spec(), DAILY),
+        (PERCENTILES, BY_MODEL_AND_TASK, (UsageDimension.TASK_TYPE,), spec(), EVENTS),
+        (PERCENTILES, BY_MODEL_AND_TASK, None, spec(), EVENTS),  # None: percentiles by every dimension
+        # the histograms are daily: one measure's percentiles by the hour are the events' as well
+        (DURATIONS, (), None, spec(start=HOUR), EVENTS),
+        (FIRST_TOKENS, (), None, spec(end=HOUR), EVENTS),
+        (DURATIONS, (), None, spec(start=DAY), DAILY),
+    ],
+    ids=[
+        "by model and task, percentiles by model",
+        "by task, percentiles of the totals only",
+        "percentiles by task type",
+        "percentiles by every dimension",
+        "duration percentiles from an hour",
+        "first-token percentiles to an hour",
+        "duration percentiles from midnight",
+    ],
+)
+def test_percentiles_are_read_from_the_histograms_only_where_they_hold_what_is_asked(
+    needs, dimensions, percentile_dimensions, given, expected
+):
+    chosen = source_for(given, needs, dimensions, (), percentile_dimensions)
+    assert (chosen.table.__tablename__, chosen.bucket) == (expected.table.__tablename__, expected.bucket)
