@@ -123,12 +123,13 @@ def cut(text: str, budget: int) -> str:
     """`text` if it fits in `budget` bytes, else its longest prefix of whole characters that fits together with
     the marker saying how many characters were cut. The caller gives a budget of at least the marker's size.
 
-    The first prefix leaves room for the marker of every character cut; each longer prefix that the shorter
-    marker leaves room for cuts fewer, so its marker is no longer: the result always fits."""
+    The first prefix leaves room for the shortest marker only; while the marker of what it cuts is longer, a
+    shorter prefix (cutting more, so a marker as long or longer) is tried: the first that fits with its own
+    marker is the longest that does."""
     if utf8_size(text) <= budget:
         return text
     encoded = text.encode("utf-8", "surrogatepass")
-    room = budget - utf8_size(marker(len(text)))
+    room = budget - utf8_size(marker(0))
     while True:
         prefix = encoded[:room].decode("utf-8", "ignore")
         removed = len(text) - len(prefix)

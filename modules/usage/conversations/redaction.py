@@ -3,8 +3,9 @@ numbers) and a workspace's own patterns.
 
 Every pattern runs on RE2, whose matching is linear in the text: a pattern an ADMIN supplies can never
 backtrack catastrophically and stall the ingestion other workspaces share. Matches of all patterns are found
-in the original text and the leftmost (then the longest) of overlapping ones wins, so a replacement is never
-matched again and each masked secret counts once."""
+in the original text and the leftmost (then the longest) of overlapping ones gives the replacement, which
+also covers whatever of the others reaches beyond it (no part of any match stays in clear), so a replacement is
+never matched again and each masked run counts once."""
 
 from __future__ import annotations
 
@@ -165,8 +166,9 @@ class Redactor:
         pieces: list[str] = []
         done = 0
         for start, negative_end, order in found:
-            if start < done:
-                continue  # inside a match already masked
+            if start < done:  # overlaps a match already masked: what reaches beyond it is masked with it
+                done = max(done, -negative_end)
+                continue
             pieces += [text[done:start], self._rules[order].replacement]
             done = -negative_end
         if not pieces:
