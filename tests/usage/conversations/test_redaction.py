@@ -18,8 +18,6 @@ from modules.usage.conversations.redaction import (
     luhn_valid,
 )
 
-DEFAULTS = Redactor()
-
 
 @pytest.mark.parametrize(
     ("text", "masked", "count"),
@@ -46,7 +44,7 @@ DEFAULTS = Redactor()
     ],
 )
 def test_each_default_pattern_is_masked_by_its_label(text: str, masked: str, count: int) -> None:
-    assert DEFAULTS.mask(text) == (masked, count)
+    assert Redactor().mask(text) == (masked, count)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +60,7 @@ def test_each_default_pattern_is_masked_by_its_label(text: str, masked: str, cou
     ],
 )
 def test_what_is_not_a_secret_is_kept(text: str) -> None:
-    assert DEFAULTS.mask(text) == (text, 0)
+    assert Redactor().mask(text) == (text, 0)
 
 
 def test_luhn_check() -> None:
@@ -89,7 +87,7 @@ def test_redact_masks_texts_and_arguments_not_tool_names_and_counts_every_replac
             ),
         ),
     ]
-    redacted, count = DEFAULTS.redact(messages)
+    redacted, count = Redactor().redact(messages)
     assert count == 4
     assert redacted == (
         messages[0],
