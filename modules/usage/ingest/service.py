@@ -42,12 +42,12 @@ class UsageService:
         workspaces: WorkspaceService,
         users: UserService,
         providers: ProviderService,
+        group_commit: GroupCommit,
         max_event_age_days: int = DEFAULT_MAX_EVENT_AGE_DAYS,
         on_tracked: Callable[..., None] | None = None,
         rollups: RollupWriter | None = None,
         publisher: StoredEventsHook | None = None,
         stored_hooks: Sequence[StoredEventsHook] = (),
-        group_commit: GroupCommit | None = None,
         content: StoredContentHook | None = None,
     ) -> None:
         self.on_tracked = on_tracked
@@ -58,7 +58,7 @@ class UsageService:
         self.repository = repository
         self.workspaces = workspaces
         self.providers = providers
-        self.group_commit = group_commit or GroupCommit()  # one per process: the container's singleton
+        self.group_commit = group_commit  # one per process (the container's singleton), shared by its services
         self.writer = EventWriter(
             database=database,
             repository=repository,
