@@ -442,6 +442,18 @@ def retention_log(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
     return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == retention_module.log.name]
 
 
+async def two_passes(
+    retention: ContentRetention, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> list[float]:
+    """Runs the hourly loop for two passes (its second sleep ends it), logging at INFO; what it slept."""
+    passes = Passes(2)
+    monkeypatch.setattr(retention_module, "asyncio", passes)
+    caplog.set_level(logging.INFO, logger=retention_module.log.name)
+    with pytest.raises(asyncio.CancelledError):
+        await retention.run()
+    return passes.slept
+
+
 async def test_the_loop_prunes_logs_what_it_deleted_and_sleeps_an_hour_between_passes(
     gql: GraphQLClient,
     database: Database,
@@ -450,12 +462,8 @@ async def test_the_loop_prunes_logs_what_it_deleted_and_sleeps_an_hour_between_p
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await old_content(gql)
-    passes = Passes(2)
-    monkeypatch.setattr(retention_module, "asyncio", passes)
-    caplog.set_level(logging.INFO, logger=retention_module.log.name)
-    with pytest.raises(asyncio.CancelledError):
-        await ContentRetention(database=database, repository=ConversationRepository()).run()
-    assert passes.slept == [3600.0, 3600.0]
+    retention = ContentRetention(database=database, repository=ConversationRepository())
+    assert await two_passes(retention, monkeypatch, caplog) == [3600.0, 3600.0]
     # the second pass deleted nothing, and says nothing
     assert retention_log(caplog) == [(logging.INFO, "content retention: deleted the content of 1 calls")]
     assert await kept_contents(database) == 0
@@ -469,12 +477,8 @@ async def test_a_failing_pass_is_logged_and_the_next_one_prunes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await old_content(gql)
-    passes = Passes(2)
-    monkeypatch.setattr(retention_module, "asyncio", passes)
-    caplog.set_level(logging.INFO, logger=retention_module.log.name)
-    with pytest.raises(asyncio.CancelledError):
-        await ContentRetention(database=database, repository=FailingOnce()).run()
-    assert passes.slept == [3600.0, 3600.0]
+    retention = ContentRetention(database=database, repository=FailingOnce())
+    assert await two_passes(retention, monkeypatch, caplog) == [3600.0, 3600.0]
     assert retention_log(caplog) == [
         (logging.ERROR, "content retention pass failed; retrying in an hour"),
         (logging.INFO, "content retention: deleted the content of 1 calls"),
