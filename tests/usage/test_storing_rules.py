@@ -133,7 +133,7 @@ async def test_recosting_needs_admin(
 ) -> None:
     key = await create_key(container, workspace="acme", scopes=scopes)
     error = await gql.as_key(key).error(RECOST)
-    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert (error["extensions"]["code"], error["message"]) == ("FORBIDDEN", "this key lacks the ADMIN scope")
 
 
 async def test_recosting_prices_each_call_as_ingestion_did(gql: GraphQLClient, workspace: dict[str, str]) -> None:
