@@ -51,6 +51,7 @@ from service.database import start_embedded_postgres
 from service.documents import query_protection
 from service.graphql_http import GraphQLOverHTTP
 from service.migrations import upgrade_to_head
+from service.variable_diagnosis import VariableDiagnosis
 
 EVENTS = int(os.environ.get("BENCH_INGEST_EVENTS", "100000"))
 SINGLES = int(os.environ.get("BENCH_SINGLE_REQUESTS", "6400"))
@@ -110,6 +111,7 @@ def floor_app() -> GraphQLOverHTTP:
         mutation=FloorMutation,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=query_protection(production=False),
+        execution_context_class=VariableDiagnosis,
     )
     return GraphQLOverHTTP(schema)
 

@@ -23,6 +23,7 @@ from service.documents import query_protection
 from service.errors import ErrorCodes, classify
 from service.observability import PrometheusMetrics
 from service.server_info import ServerQuery
+from service.variable_diagnosis import VariableDiagnosis
 
 Query = merge_types(
     "Query",
@@ -72,6 +73,7 @@ def build_schema(*, production: bool = False, metrics: PrometheusMetrics | None 
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=production),
         extensions=[*observed, *query_protection(production=production), ErrorCodes],
+        execution_context_class=VariableDiagnosis,
     )
 
 

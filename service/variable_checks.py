@@ -1,5 +1,5 @@
-"""Variables checked before graphql-core coerces them: how deep they nest, whether their text can be stored,
-and whether they coerce, each problem a `Problem` naming the field (and the batch index).
+"""Variables checked before graphql-core coerces them (how deep they nest, whether their text can be stored), and
+explained when its coercion fails, each problem a `Problem` naming the field (and the batch index).
 
 graphql-core reports a coercion failure as one sentence ("Variable '$inputs' got invalid value …"), so a
 batch refused for one bad event did not say which event: a client could only drop the whole batch.
@@ -42,10 +42,50 @@ def variable_error(
     *,
     max_depth: int,
 ) -> GraphQLError | None:
-    """One BAD_USER_INPUT error listing every problem of the variables, or None if they are fine."""
+    """Before execution: one BAD_USER_INPUT error for variables that are missing, nest too deep or hold text that
+    cannot be stored (listing their coercion problems too), or None. Whether fine variables coerce is left to
+    graphql-core's own coercion, which runs once, at execution (`VariableDiagnosis` explains a failure)."""
+    problems = variable_problems(schema, document, operation_name, variables, max_depth=max_depth, coerce=False)
+    if problems:  # the coercion problems of the same variables in the same answer, as a client fixes them at once
+        problems = variable_problems(schema, document, operation_name, variables, max_depth=max_depth, coerce=True)
+    return refusal_of(problems)
+
+
+def coercion_error(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    *,
+    max_depth: int,
+) -> GraphQLError | None:
+    """After graphql-core's coercion failed: one BAD_USER_INPUT error listing every problem of the variables,
+    each naming its field (and batch index), or None if they have none (the failure was another)."""
+    problems = variable_problems(schema, document, operation_name, variables, max_depth=max_depth, coerce=True)
+    return refusal_of(problems)
+
+
+def refusal_of(problems: list[Problem]) -> GraphQLError | None:
+    if not problems:
+        return None
+    refusal = BadUserInput(problems)
+    return GraphQLError(refusal.message, extensions=refusal.extensions)
+
+
+def variable_problems(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    *,
+    max_depth: int,
+    coerce: bool,
+) -> list[Problem]:
+    """Every problem of the operation's variables, in order; `coerce`: whether they coerce too (a variable that
+    nests too deep is not coerced: graphql-core would recurse through it)."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
-        return None  # graphql-core explains which operation is missing
+        return []  # graphql-core explains which operation is missing
     given = variables or {}
     problems: list[Problem] = []
     for definition in operation.variable_definitions or ():
@@ -61,14 +101,11 @@ def variable_error(
             continue
         shape = list(shape_problems(value, (name,), max_depth))
         problems.extend(problem(path, reason, declared) for path, reason, _ in shape)
-        if not any(too_deep for *_, too_deep in shape):
+        if coerce and not any(too_deep for *_, too_deep in shape):
             problems.extend(coercion_problems(value, declared, name))
         if len(problems) >= BadUserInput.max_listed:
             break
-    if not problems:
-        return None
-    refusal = BadUserInput(problems)
-    return GraphQLError(refusal.message, extensions=refusal.extensions)
+    return problems
 
 
 def shape_problems(value: Any, path: Path, max_depth: int) -> Iterator[tuple[Path, str, bool]]:
