@@ -52,7 +52,9 @@ class UsageService:
     ) -> None:
         self.on_tracked = on_tracked
         self.rollups = rollups or RollupWriter()
-        self.stored_hooks = [self.rollups, *([publisher] if publisher else []), *stored_hooks]
+        # the live stream's NOTIFY first (it locks nothing until the commit), then the rollups, whose row locks every
+        # concurrent batch waits for until this one commits, then the budgets (they read the rollups)
+        self.stored_hooks = [*([publisher] if publisher else []), self.rollups, *stored_hooks]
         self.max_event_age = timedelta(days=max_event_age_days)
         self.database = database
         self.repository = repository

@@ -78,10 +78,10 @@ class EventWriter:
             ]
             found_earlier = await self.repository.find_by_request_ids(session, earlier)
             await self.users.register_seen(session, {(e.workspace_id, e.user_id) for e in stored if e.user_id})
-            if stored:
+            if stored:  # the content before the hooks: the rollups' row locks are held from their hook to the commit
+                await self.keep_content(session, accepted, stored)
                 for hook in self.hooks:
                     await hook.on_stored(session, stored)
-                await self.keep_content(session, accepted, stored)
             return events, stored, found_earlier
 
         events, stored, found_earlier = await once_more_if_disconnected(lambda: with_retries(self.database, work))
