@@ -12,7 +12,8 @@ Starts an embedded PostgreSQL and `llm-usage serve` (rate limit off), then:
 6. the GraphQL floor: a second server process with the same `TrackUsageInput`, this project's GraphQL view and
    its parser/validation caches, whose mutations do nothing (`trackUsageBatch` of 1,000 at 4 clients, single
    `trackUsage` at 32 clients).
-Prints events/s of each, the issue's three ratios (batch/COPY, single/floor, client/COPY), and the server's peak
+Prints events/s of each, the issue's three ratios (batch/COPY, single/floor, client/COPY), the server's CPU per event
+(steadier than rates on a shared machine) and its peak
 RSS during each phase. `python bench/ingest.py --floor PORT` runs the floor server alone.
 """
 
@@ -175,21 +176,30 @@ COPY_COLUMNS = [
 
 
 class PeakRss:
-    """The largest RSS of any one server process (the workers, with several)."""
+    """The largest RSS of any one server process (the workers, with several), and the CPU seconds the server's
+    processes used while the work ran (steadier than a rate on a shared machine: what the code costs)."""
 
     def __init__(self, process: psutil.Process) -> None:
         self.process = process
         self.peak = 0
+        self.cpu = 0.0
+
+    def processes(self) -> list[psutil.Process]:
+        return [self.process, *self.process.children(recursive=True)]
 
     def largest(self) -> int:
-        processes = [self.process, *self.process.children(recursive=True)]
-        return max(p.memory_info().rss for p in processes)
+        return max(p.memory_info().rss for p in self.processes())
+
+    def cpu_seconds(self) -> float:
+        return sum(p.cpu_times().user + p.cpu_times().system for p in self.processes())
 
     async def watch(self, work: Awaitable[Any]) -> Any:
         task = asyncio.ensure_future(work)
+        began = self.cpu_seconds()
         while not task.done():
             self.peak = max(self.peak, self.largest())
             await asyncio.sleep(0.05)
+        self.cpu = self.cpu_seconds() - began
         return task.result()
 
 
@@ -252,6 +262,7 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
             await rss.watch(asyncio.gather(*(send_batches(batches[n::BATCH_CLIENTS]) for n in range(BATCH_CLIENTS))))
             http_rate = len(batches) * BATCH / (time.perf_counter() - started)
             batch_peak, rss.peak = rss.peak, 0
+            batch_cpu = rss.cpu / (len(batches) * BATCH)
 
             connection = await asyncpg.connect(dsn)
             await connection.set_type_codec(
@@ -289,6 +300,7 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
 
             single_rate, p50, p99 = await singles(http, SINGLE_CLIENTS, SINGLES)
             single_peak, rss.peak = rss.peak, 0
+            single_cpu = rss.cpu / (SINGLES // SINGLE_CLIENTS * SINGLE_CLIENTS)
             _, p50_8, p99_8 = await singles(http, P99_CLIENTS, SINGLES // 4)
             p99_peak, rss.peak = rss.peak, 0
 
@@ -306,6 +318,7 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
             await rss.watch(track_all())
             client_rate = len(fields) / (time.perf_counter() - started)
             client_peak = rss.peak
+            client_cpu = rss.cpu / len(fields)
             stats = tracker.settings.stats
             assert (stats.inserted, stats.dropped) == (len(fields), 0), stats
             await tracker.close()
@@ -328,6 +341,8 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
             f"p99 {p99_8:.1f} ms   peak RSS {p99_peak / 1e6:.0f} MB",
             f"Python client (AsyncUsageTracker, defaults):  {client_rate:9,.0f} events/s    ratio client/COPY "
             f"{client_rate / copy_rate:.3f}   peak RSS {client_peak / 1e6:.0f} MB",
+            f"server CPU: {batch_cpu * 1e6:.0f} us a batched event, {single_cpu * 1e6:.0f} us a single call, "
+            f"{client_cpu * 1e6:.0f} us a client event",
         ]
         print("\n".join(lines))
     finally:
