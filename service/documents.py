@@ -26,7 +26,7 @@ from service.limits import (
     MAX_TOKENS,
     PAGE_ARGUMENTS,
 )
-from service.variable_checks import variable_error
+from service.variable_checks import coercion_error, variable_error
 
 CHEAP_RULES = (shape_rule(MAX_DEPTH, MAX_ALIASES), page_size_rule(PAGE_ARGUMENTS), TextLiteralRule)
 
@@ -55,7 +55,9 @@ class ParsedDocuments(SchemaExtension):
 
 
 class DocumentValidation(SchemaExtension):
-    """Validates the document (cached), then the variables and the answer's estimated size (every request)."""
+    """Validates the document (cached), then the variables and the answer's estimated size (every request); whether
+    the variables coerce is graphql-core's to find at execution (service/variable_diagnosis.py), except before
+    refusing an answer as too large."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -65,9 +67,14 @@ class DocumentValidation(SchemaExtension):
         errors = document_errors(schema, context.graphql_document, rules)
         if not errors:
             document, name, variables = context.graphql_document, context.operation_name, context.variables
-            refused = variable_error(schema, document, name, variables, max_depth=MAX_NESTING) or answer_size_error(
-                schema, document, name, variables, budget=MAX_ANSWER_VALUES
+            refused = variable_error(schema, document, name, variables, max_depth=MAX_NESTING)
+            too_large = (
+                None if refused else answer_size_error(schema, document, name, variables, budget=MAX_ANSWER_VALUES)
             )
+            if (
+                too_large is not None
+            ):  # estimated from variables that may not coerce (a limit past Int): name them first
+                refused = coercion_error(schema, document, name, variables, max_depth=MAX_NESTING) or too_large
             errors = [refused] if refused else []
         context.pre_execution_errors = list(errors)
         yield
