@@ -26,7 +26,7 @@ from service.limits import (
     MAX_TOKENS,
     PAGE_ARGUMENTS,
 )
-from service.variable_checks import coercion_error, variable_error
+from service.variable_checks import variable_error
 
 CHEAP_RULES = (shape_rule(MAX_DEPTH, MAX_ALIASES), page_size_rule(PAGE_ARGUMENTS), TextLiteralRule)
 
@@ -74,7 +74,9 @@ class DocumentValidation(SchemaExtension):
             if (
                 too_large is not None
             ):  # estimated from variables that may not coerce (a limit past Int): name them first
-                refused = coercion_error(schema, document, name, variables, max_depth=MAX_NESTING) or too_large
+                refused = (
+                    variable_error(schema, document, name, variables, max_depth=MAX_NESTING, coerce=True) or too_large
+                )
             errors = [refused] if refused else []
         context.pre_execution_errors = list(errors)
         yield

@@ -41,27 +41,16 @@ def variable_error(
     variables: dict[str, Any] | None,
     *,
     max_depth: int,
+    coerce: bool = False,
 ) -> GraphQLError | None:
-    """Before execution: one BAD_USER_INPUT error for variables that are missing, nest too deep or hold text that
-    cannot be stored (listing their coercion problems too), or None. Whether fine variables coerce is left to
-    graphql-core's own coercion, which runs once, at execution (`VariableDiagnosis` explains a failure)."""
-    problems = variable_problems(schema, document, operation_name, variables, max_depth=max_depth, coerce=False)
-    if problems:  # the coercion problems of the same variables in the same answer, as a client fixes them at once
+    """One BAD_USER_INPUT error listing every problem of the variables, each naming its field (and batch index),
+    or None. Before execution (`coerce` false): variables missing, nesting too deep or holding text that cannot
+    be stored, with their coercion problems listed too; whether fine variables coerce is left to graphql-core's
+    own coercion, which runs once, at execution. After it failed (`coerce`: service/variable_diagnosis.py):
+    every problem, or None if they have none (the failure was another)."""
+    problems = variable_problems(schema, document, operation_name, variables, max_depth=max_depth, coerce=coerce)
+    if problems and not coerce:  # the coercion problems of the same variables in one answer: fixed at once
         problems = variable_problems(schema, document, operation_name, variables, max_depth=max_depth, coerce=True)
-    return refusal_of(problems)
-
-
-def coercion_error(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    variables: dict[str, Any] | None,
-    *,
-    max_depth: int,
-) -> GraphQLError | None:
-    """After graphql-core's coercion failed: one BAD_USER_INPUT error listing every problem of the variables,
-    each naming its field (and batch index), or None if they have none (the failure was another)."""
-    problems = variable_problems(schema, document, operation_name, variables, max_depth=max_depth, coerce=True)
     return refusal_of(problems)
 
 

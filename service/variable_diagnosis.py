@@ -1,6 +1,6 @@
 """The executor that explains a failed coercion of the variables: graphql-core coerces them once, at execution,
 and when it refuses them (one sentence for the whole variable), the refusal is replaced by the problems of
-`coercion_error`, each naming its field and batch index. Coercing them again only when they failed keeps the
+`variable_error`, each naming its field and batch index. Coercing them again only when they failed keeps the
 hot path (a batch of 1,000 events) to one coercion."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from graphql.execution import Executor
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from service.limits import MAX_NESTING
-from service.variable_checks import coercion_error
+from service.variable_checks import variable_error
 
 
 class VariableDiagnosis(StrawberryGraphQLCoreExecutionContext):
@@ -33,5 +33,7 @@ class VariableDiagnosis(StrawberryGraphQLCoreExecutionContext):
         )
         if not isinstance(built, list):
             return built
-        refused = coercion_error(schema, document, operation_name, raw_variable_values, max_depth=MAX_NESTING)
+        refused = variable_error(
+            schema, document, operation_name, raw_variable_values, max_depth=MAX_NESTING, coerce=True
+        )
         return [refused] if refused else built
