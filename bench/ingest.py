@@ -12,9 +12,8 @@ Starts an embedded PostgreSQL and `llm-usage serve` (rate limit off), then:
 6. the GraphQL floor: a second server process with the same `TrackUsageInput`, this project's GraphQL view and
    its parser/validation caches, whose mutations do nothing (`trackUsageBatch` of 1,000 at 4 clients, single
    `trackUsage` at 32 clients).
-Prints events/s of each, the issue's three ratios (batch/COPY, single/floor, client/COPY), the server's CPU per event
-(steadier than rates on a shared machine) and its peak
-RSS during each phase. `python bench/ingest.py --floor PORT` runs the floor server alone.
+Prints events/s of each, the issue's three ratios (batch/COPY, single/floor, client/COPY), the server's CPU per
+event (steadier than rates on a shared machine) and its peak RSS during each phase. `python bench/ingest.py --floor PORT` runs the floor server alone.
 """
 
 from __future__ import annotations

@@ -68,12 +68,10 @@ class DocumentValidation(SchemaExtension):
         if not errors:
             document, name, variables = context.graphql_document, context.operation_name, context.variables
             refused = variable_error(schema, document, name, variables, max_depth=MAX_NESTING)
-            too_large = (
-                None if refused else answer_size_error(schema, document, name, variables, budget=MAX_ANSWER_VALUES)
-            )
-            if (
-                too_large is not None
-            ):  # estimated from variables that may not coerce (a limit past Int): name them first
+            if refused is None and (
+                too_large := answer_size_error(schema, document, name, variables, budget=MAX_ANSWER_VALUES)
+            ):
+                # estimated from the variables as given: one that does not coerce (a limit past Int) is named instead
                 refused = (
                     variable_error(schema, document, name, variables, max_depth=MAX_NESTING, coerce=True) or too_large
                 )

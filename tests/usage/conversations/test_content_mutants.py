@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -442,43 +443,46 @@ def retention_log(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
     return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == retention_module.log.name]
 
 
-async def two_passes(
-    retention: ContentRetention, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> list[float]:
-    """Runs the hourly loop for two passes (its second sleep ends it), logging at INFO; what it slept."""
-    passes = Passes(2)
-    monkeypatch.setattr(retention_module, "asyncio", passes)
-    caplog.set_level(logging.INFO, logger=retention_module.log.name)
-    with pytest.raises(asyncio.CancelledError):
-        await retention.run()
-    return passes.slept
-
-
-async def test_the_loop_prunes_logs_what_it_deleted_and_sleeps_an_hour_between_passes(
+@pytest.fixture
+async def two_passes_over_old_content(
     gql: GraphQLClient,
     database: Database,
     workspace: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-) -> None:
+) -> Callable[[ConversationRepository], Awaitable[list[float]]]:
+    """One call's content three days old, kept one day; then a runner of the hourly loop over a repository for two
+    passes (its second sleep ends it), logging at INFO, that answers what it slept."""
     await old_content(gql)
-    retention = ContentRetention(database=database, repository=ConversationRepository())
-    assert await two_passes(retention, monkeypatch, caplog) == [3600.0, 3600.0]
+
+    async def run(repository: ConversationRepository) -> list[float]:
+        passes = Passes(2)
+        monkeypatch.setattr(retention_module, "asyncio", passes)
+        caplog.set_level(logging.INFO, logger=retention_module.log.name)
+        with pytest.raises(asyncio.CancelledError):
+            await ContentRetention(database=database, repository=repository).run()
+        return passes.slept
+
+    return run
+
+
+async def test_the_loop_prunes_logs_what_it_deleted_and_sleeps_an_hour_between_passes(
+    two_passes_over_old_content: Callable[[ConversationRepository], Awaitable[list[float]]],
+    database: Database,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert await two_passes_over_old_content(ConversationRepository()) == [3600.0, 3600.0]
     # the second pass deleted nothing, and says nothing
     assert retention_log(caplog) == [(logging.INFO, "content retention: deleted the content of 1 calls")]
     assert await kept_contents(database) == 0
 
 
 async def test_a_failing_pass_is_logged_and_the_next_one_prunes(
-    gql: GraphQLClient,
+    two_passes_over_old_content: Callable[[ConversationRepository], Awaitable[list[float]]],
     database: Database,
-    workspace: dict[str, str],
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await old_content(gql)
-    retention = ContentRetention(database=database, repository=FailingOnce())
-    assert await two_passes(retention, monkeypatch, caplog) == [3600.0, 3600.0]
+    assert await two_passes_over_old_content(FailingOnce()) == [3600.0, 3600.0]
     assert retention_log(caplog) == [
         (logging.ERROR, "content retention pass failed; retrying in an hour"),
         (logging.INFO, "content retention: deleted the content of 1 calls"),
