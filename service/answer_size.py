@@ -42,10 +42,15 @@ LIST_BOUNDS = {
     ("UsageDimensionGroup", "dimensions"): 4,  # a groupBy names at most 4 dimensions
     # A call's stored content is bounded in bytes (256 KiB), not in messages: typical sizes, not caps; the
     # answer's byte limit (MAX_ANSWER_BYTES) bounds what a long conversation adds.
+    ("UsageSeriesColumns", "starts"): 2000,
+    ("UsageSeriesColumns", "groups"): 10,  # as a bucket's groups: 20,000 values a metric
+    ("UsageSeriesGroup", "dimensions"): 4,
     ("Conversation", "messages"): 20,
     ("ConversationMessage", "toolCalls"): 2,
     ("ConversationMessage", "omittedParts"): 2,
 }
+# Types whose every field is a list of scalars of a known bound (a time series' columns: one value a bucket).
+SCALAR_LIST_TYPES = {"UsageMetricColumns": 2000}
 
 
 class AnswerMeter:
@@ -87,8 +92,11 @@ class AnswerMeter:
     def field(self, node: FieldNode, parent: GraphQLNamedType, page: int | None) -> int:
         """`page`: the page size of the field holding this one (a connection's `first` bounds its `edges`)."""
         definition = parent.fields.get(node.name.value) if isinstance(parent, GraphQLObjectType) else None
-        if definition is None or node.selection_set is None:
+        if definition is None:
             return 1
+        if node.selection_set is None:  # a scalar, or a list of them: as many as its bound, when one is known
+            bound = SCALAR_LIST_TYPES.get(parent.name) or LIST_BOUNDS.get((parent.name, node.name.value))
+            return bound if bound is not None and is_list(definition) else 1
         named = get_named_type(definition.type)
         own_page = self.page_size(node, definition)
         if not is_list(definition):

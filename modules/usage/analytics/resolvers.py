@@ -14,17 +14,16 @@ from modules.usage.analytics.inputs import UsageOrder
 from modules.usage.analytics.metrics import SortMetric
 from modules.usage.analytics.selection import asks_percentiles_under, child_fields, metric_needs
 from modules.usage.analytics.series import TimeInterval
+from modules.usage.analytics.series_types import UsageTimeSeriesType
 from modules.usage.analytics.service import UsageAnalyticsService, event_cursor
 from modules.usage.analytics.types import (
     GroupedUsageType,
     SortDirection,
     UnpricedModelType,
     UsageAnalyticsType,
-    UsageBucketType,
     UsageComparison,
     UsageEventConnection,
     UsageEventEdge,
-    UsageTimeSeriesType,
 )
 from modules.usage.analytics.user_types import TopUsersBy, UserActivityType, UserUsageType
 from modules.usage.export.formats import ExportFormat, filter_query
@@ -136,11 +135,7 @@ class UsageQuery:
             tag_key=tag_key,
             needs=metric_needs(info),
         )
-        return UsageTimeSeriesType(
-            interval=interval,
-            time_zone=time_zone,
-            buckets=[UsageBucketType.from_model(b, dimensions, series.workspace_id) for b in series.buckets],
-        )
+        return UsageTimeSeriesType(interval=interval, time_zone=time_zone, series=series, dimensions=dimensions)
 
     @strawberry.field(description="The end users who used most (by cost, calls or tokens) within the filter.")
     async def top_users(

@@ -7,9 +7,12 @@ boundaries on both sides, whatever the zone's offset or its DST rules.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -103,9 +106,24 @@ def boundaries(start: datetime, end: datetime, interval: TimeInterval, zone: Zon
 
 
 @dataclass(frozen=True)
+class SeriesRows:
+    """What the series statement read: one row per bucket (its `bucket` the 1-based index into `bounds`' starts)
+    and, grouped, one per bucket and group, the group's `keys` values after the bucket column, told apart by
+    grouping_mask 0; rows of empty buckets are absent."""
+
+    bounds: list[datetime]
+    keys: int
+    rows: Sequence[Any]
+
+
+@dataclass(frozen=True)
 class TimeSeries:
     workspace_id: UUID
-    buckets: list[TimeBucket]
+    read: SeriesRows
+
+    @cached_property
+    def buckets(self) -> list[TimeBucket]:
+        return buckets_of(self.read)
 
 
 @dataclass(frozen=True)
@@ -126,8 +144,20 @@ class SeriesReader:
         needs: MetricNeeds = ALL_METRICS,
         source: Source | None = None,
     ) -> list[TimeBucket]:
-        """One statement: each bucket's totals (and its groups, with GROUPING SETS), empty buckets as zeros;
-        from the smallest source that answers exactly, unless `source` is given."""
+        """Each bucket's totals (and its groups), empty buckets as zeros (see rows())."""
+        return buckets_of(await self.rows(session, spec, bounds, grouping, needs, source))
+
+    async def rows(
+        self,
+        session: AsyncSession,
+        spec: UsageFilterSpec,
+        bounds: list[datetime],
+        grouping: GroupBy | None,
+        needs: MetricNeeds = ALL_METRICS,
+        source: Source | None = None,
+    ) -> SeriesRows:
+        """One statement: each bucket's totals (and its groups, with GROUPING SETS), from the smallest source
+        that answers exactly, unless `source` is given."""
         source = source or split_for(spec, needs, grouping.dimensions if grouping else (), bounds)
         edges = bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
         bucket = func.width_bucket(source.time(), edges).label("bucket")
@@ -160,23 +190,30 @@ class SeriesReader:
             )
             joined = ["bucket", *[key.name for key in keys], *(["grouping_mask"] if keys else [])]
             statement = select(with_percentiles(statement.subquery("sums"), latency, joined).subquery("rows"))
-        rows = (await session.execute(statement.order_by(*order).limit(MAX_SERIES_ROWS + 1))).all()
+        connection = await session.connection()  # Core rows: the ORM's row loading took a fifth of an hourly series
+        rows = (await connection.execute(statement.order_by(*order).limit(MAX_SERIES_ROWS + 1))).all()
         if len(rows) > MAX_SERIES_ROWS:
             raise BadUserInput.of("groupBy", f"more than {MAX_SERIES_ROWS} bucket groups: narrow the filter or range")
-        totals: dict[int, UsageMetrics] = {}
-        groups: dict[int, list[DimensionGroup]] = {}
-        for row in rows:
-            if keys and row.grouping_mask == 0:
-                values = tuple(row[1 : 1 + len(keys)])  # the columns after the bucket
-                groups.setdefault(row.bucket, []).append(DimensionGroup(values=values, metrics=metrics_from_row(row)))
-            else:
-                totals[row.bucket] = metrics_from_row(row)
-        return [
-            TimeBucket(
-                start=bounds[i - 1],
-                end=bounds[i],
-                metrics=totals.get(i, UsageMetrics.empty()),
-                groups=groups.get(i, []),
-            )
-            for i in range(1, len(bounds))
-        ]
+        return SeriesRows(bounds=bounds, keys=len(keys), rows=rows)
+
+
+def buckets_of(read: SeriesRows) -> list[TimeBucket]:
+    """The rows as buckets of metrics, empty buckets as zeros; groups in the statement's order (most cost first)."""
+    totals: dict[int, UsageMetrics] = {}
+    groups: dict[int, list[DimensionGroup]] = {}
+    for row in read.rows:
+        if read.keys and row.grouping_mask == 0:
+            values = tuple(row[1 : 1 + read.keys])  # the columns after the bucket
+            groups.setdefault(row.bucket, []).append(DimensionGroup(values=values, metrics=metrics_from_row(row)))
+        else:
+            totals[row.bucket] = metrics_from_row(row)
+    bounds = read.bounds
+    return [
+        TimeBucket(
+            start=bounds[i - 1],
+            end=bounds[i],
+            metrics=totals.get(i, UsageMetrics.empty()),
+            groups=groups.get(i, []),
+        )
+        for i in range(1, len(bounds))
+    ]

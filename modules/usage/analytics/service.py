@@ -163,8 +163,8 @@ class UsageAnalyticsService:
         bounds = boundaries(start, end, interval, zone)
         async with self.database.session_factory() as session:
             spec = replace(spec, start=start, end=end)
-            buckets = await self.time_buckets.series(session, spec, bounds, grouping, needs)
-        return TimeSeries(workspace_id=spec.workspace_id, buckets=buckets)
+            read = await self.time_buckets.rows(session, spec, bounds, grouping, needs)
+        return TimeSeries(workspace_id=spec.workspace_id, read=read)
 
     async def top_users(
         self,

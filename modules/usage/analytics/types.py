@@ -205,10 +205,3 @@ class UsageBucketType:
             metrics=UsageMetricsType.from_model(bucket.metrics),
             groups=[UsageDimensionGroupType.from_model(g, dimensions, workspace_id) for g in bucket.groups],
         )
-
-
-@strawberry.type(name="UsageTimeSeries")
-class UsageTimeSeriesType:
-    interval: TimeInterval
-    time_zone: str
-    buckets: list[UsageBucketType]
