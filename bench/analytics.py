@@ -1,6 +1,8 @@
 """Analytics speed: each dashboard query through HTTP against a plain SQL GROUP BY and load-and-sum in Python.
 
     BENCH_EVENTS=1000000 .venv/bin/python bench/analytics.py        (default 1,000,000; 10,000,000 for the full run)
+    BENCH_DATA_DIR=/tmp/analytics-bench .venv/bin/python bench/analytics.py     (seed once, reuse after; a
+        directory holds one BENCH_EVENTS)
 
 Generates realistic data with COPY (100 workspaces, Zipf-like sizes so the largest holds ~20%, 8 providers,
 40 models, 12 task types, 5,000 users, sessions, 2% errors, tags, durations and times to first token, 90 days), starts `llm-usage serve`, and for
@@ -264,6 +266,21 @@ QUERIES = {
         },
         lambda rs: as_rows(summed_by(rs, lambda r: (hour(r["occurred_at"].astimezone(UTC)), r["provider"]))),
     ),
+    "usageTimeSeries(HOUR, PROVIDER) columns": Query(
+        "{ usageTimeSeries(filter: $f, interval: HOUR, groupBy: [PROVIDER]) { columns { starts "
+        "groups { dimensions { value } metrics { calls costUsd } } } } }",
+        f"SELECT date_trunc('hour', occurred_at, 'UTC'), provider, count(*), coalesce(sum(cost_usd), 0) "
+        f"FROM usage_events WHERE {WHERE} GROUP BY 1, 2",
+        lambda d: {
+            (datetime.fromisoformat(start), g["dimensions"][0]["value"], calls, money(cost))
+            for g in d["usageTimeSeries"]["columns"]["groups"]
+            for start, calls, cost in zip(
+                d["usageTimeSeries"]["columns"]["starts"], g["metrics"]["calls"], g["metrics"]["costUsd"], strict=True
+            )
+            if calls
+        },
+        lambda rs: as_rows(summed_by(rs, lambda r: (hour(r["occurred_at"].astimezone(UTC)), r["provider"]))),
+    ),
     "topUsers": Query(
         "{ topUsers(filter: $f, limit: 10) { userId metrics { calls costUsd } } }",
         f"SELECT user_id, count(*), coalesce(sum(cost_usd), 0) FROM usage_events WHERE {WHERE} "
@@ -487,8 +504,17 @@ def same_answer(split: Any, events: Any) -> bool:
 
 
 def main() -> None:
-    url = start_embedded_postgres(Path(tempfile.mkdtemp(prefix="llm-usage-bench-")), temporary=True)
-    dsn, key = asyncio.run(seed(url))
+    kept = os.environ.get("BENCH_DATA_DIR")  # keep the seeded database there, and reuse it next time
+    data_dir = Path(kept) if kept else Path(tempfile.mkdtemp(prefix="llm-usage-bench-"))
+    url = start_embedded_postgres(data_dir, temporary=not kept)
+    marker = data_dir / "seeded"
+    if marker.exists():
+        dsn, key, seeded = marker.read_text().split()
+        if int(seeded) != EVENTS:
+            raise SystemExit(f"{data_dir} holds {int(seeded):,} events, not {EVENTS:,}: give another BENCH_DATA_DIR")
+    else:
+        dsn, key = asyncio.run(seed(url))
+        marker.write_text(f"{dsn} {key} {EVENTS}")
     if not os.environ.get("BENCH_SPLIT_ONLY"):
         asyncio.run(compare(dsn, key))
     asyncio.run(compare_split_windows(dsn))
