@@ -32,7 +32,7 @@ def the_error(response: httpx.Response) -> dict:
 
 
 @pytest.mark.parametrize("levels", [22, 97])  # 97: the deepest chain that fits the 1,000-token limit
-def test_a_fragment_bomb_is_answered_in_under_a_second_and_healthz_never_stalls(live_server, levels):
+def test_a_fragment_bomb_is_answered_in_under_two_seconds_and_healthz_never_stalls(live_server, levels):
     document = fragment_bomb(levels)
     stalls: list[float] = []
     done = threading.Event()
@@ -50,11 +50,14 @@ def test_a_fragment_bomb_is_answered_in_under_a_second_and_healthz_never_stalls(
     seconds = time.perf_counter() - started
     done.set()
     prober.join()
-    assert seconds < 1, seconds
+    # Walked path by path, 2^97 paths would never end; walked once per fragment, the deepest chain is
+    # answered in 0.07-0.2 s here, most of it graphql-core's validation (NoUndefinedVariables), once 1.02 s on
+    # a loaded CI machine: the bound tells linear from exponential with room for a slow machine.
+    assert seconds < 2, seconds
     # It passes the depth and alias limits; counted spread by spread it would answer 2^levels values.
     error = the_error(response)["extensions"]
     assert (error["code"], error["estimate"]) == ("ANSWER_TOO_LARGE", 2 ** (levels + 1))
-    assert max(stalls) < 1
+    assert max(stalls) < 2
 
 
 def test_deep_documents_are_refused_by_the_linear_rules(live_server):
