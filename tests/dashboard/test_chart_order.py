@@ -46,7 +46,7 @@ def test_a_stacked_charts_legend_lists_its_series_bottom_up_as_the_stack(browser
     for chart in ("cost", "calls"):
         figure = f"figure[data-chart={chart}]"
         series = browser.driver.execute_script(f"return JSON.parse(document.querySelector('{figure}').dataset.labels)")
-        assert series == ["openai", "anthropic", "acme"]  # first seen: 9 June openai, 10 June anthropic, 11 June acme
+        assert series == ["openai", "anthropic", "acme"]  # most cost first (acme is unpriced: $0)
         legend = browser.driver.execute_script(LEGEND_SCRIPT, chart)
         assert [label for label, _ in legend] == series
         headers = browser.find_all(f"{figure} table thead th")

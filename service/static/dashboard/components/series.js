@@ -1,23 +1,11 @@
-// Turns time-series buckets (with groups of one dimension) into chart series: one per group value.
+// Turns a time series' columns (groups of one dimension) into chart series: one per group value.
 
 /**
- * The series of `pick(metrics)` per group value, in order of first appearance, with `zero` for buckets
- * where a group has no events; one "All" series when the buckets carry no groups.
+ * The series of the metric `name` per group value, in the server's order (most cost over the range first,
+ * so the largest sits at the bottom of a stack and first in its legend); one "All" series of the totals
+ * when the columns carry no groups.
  */
-export function seriesOf(buckets, pick, zero) {
-  const labels = [];
-  for (const bucket of buckets) {
-    for (const group of bucket.groups) {
-      const label = group.dimensions[0]?.value ?? "none";
-      if (!labels.includes(label)) labels.push(label);
-    }
-  }
-  if (!labels.length) return [{ label: "All", values: buckets.map((b) => pick(b.metrics)) }];
-  return labels.map((label) => ({
-    label,
-    values: buckets.map((b) => {
-      const group = b.groups.find((g) => (g.dimensions[0]?.value ?? "none") === label);
-      return group ? pick(group.metrics) : zero;
-    }),
-  }));
+export function seriesOf(columns, name) {
+  if (!columns.groups.length) return [{ label: "All", values: columns.totals[name] }];
+  return columns.groups.map((group) => ({ label: group.dimensions[0]?.value ?? "none", values: group.metrics[name] }));
 }

@@ -23,7 +23,7 @@ const QUERY = `query Overview($filter: UsageFilter!, $interval: TimeInterval!, $
     byTaskType { key metrics { calls totalTokens costUsd } }
   }
   usageTimeSeries(filter: $filter, interval: $interval, timeZone: $timeZone, groupBy: $stack) {
-    buckets { start metrics { calls costUsd } groups { dimensions { value } metrics { calls costUsd } } }
+    columns { starts totals { calls costUsd } groups { dimensions { value } metrics { calls costUsd } } }
   }
   topUsers(filter: $filter, by: COST, limit: 10) { userId user { displayName } metrics { calls totalTokens costUsd } }
 }
@@ -89,8 +89,8 @@ export function Overview({ params, workspace }) {
   useEffect(() => void (all && performance.mark("llm-usage:overview-ready")), [all, query.data, latency.data]);
   return html`<h1>Overview</h1>
     <${Loadable} query=${query} what="the overview">${(data) => {
-      const buckets = data.usageTimeSeries.buckets;
-      const starts = buckets.map((b) => b.start);
+      const columns = data.usageTimeSeries.columns;
+      const starts = columns.starts;
       const users = data.topUsers.map((u) => ({ key: u.userId, name: u.user?.displayName, metrics: u.metrics }));
       return html`<${Headlines} analytics=${data.usageAnalytics} latency=${latency} />
         <div class="toolbar">
@@ -100,9 +100,9 @@ export function Overview({ params, workspace }) {
             </select></label>
         </div>
         <div class="charts">
-          <${TimeChart} id="cost" title="Cost over time" unit="USD" starts=${starts} series=${seriesOf(buckets, (m) => m.costUsd, "0")}
+          <${TimeChart} id="cost" title="Cost over time" unit="USD" starts=${starts} series=${seriesOf(columns, "costUsd")}
             stacked bars format=${money} axisFormat=${(v) => `$${v}`} />
-          <${TimeChart} id="calls" title="Calls over time" unit="calls" starts=${starts} series=${seriesOf(buckets, (m) => m.calls, 0)}
+          <${TimeChart} id="calls" title="Calls over time" unit="calls" starts=${starts} series=${seriesOf(columns, "calls")}
             stacked bars format=${count} axisFormat=${count} />
         </div>
         <div class="tables">
