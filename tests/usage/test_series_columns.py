@@ -174,3 +174,27 @@ async def test_the_answer_size_estimate_counts_every_value_of_a_column(gql, work
     series, columns, starts, end, totals = 1, 1, 2000, 1, 1 + 25 * 2000
     groups = 10 * (1 + 4 * (1 + 2) + 1 + 25 * 2000)  # each: its dimensions (dimension, value) and metrics
     assert error["extensions"]["estimate"] == series + columns + starts + end + totals + groups == 552_144
+
+
+async def test_groups_of_equal_cost_are_ordered_by_calls_then_by_value_with_none_last(gql, workspace):
+    moments = ["2025-06-01T10:00:00Z", "2025-06-02T10:00:00Z"]
+    ties = [  # 0.5 each over the range: b in two calls, a, c and no task type in one
+        event(moments[0], "openai", "gpt-4o", "0.25", 100, taskType="b"),
+        event(moments[1], "openai", "gpt-4o", "0.25", 100, taskType="b"),
+        event(moments[1], "openai", "gpt-4o", "0.5", 100, taskType="c"),
+        event(moments[0], "openai", "gpt-4o", "0.5", 100),
+        event(moments[0], "openai", "gpt-4o", "0.5", 100, taskType="a"),
+    ]
+    await gql.data(TRACK_BATCH, inputs=ties)
+    data = await gql.data(
+        SERIES % (COLUMNS % ("calls", "calls costUsd")), f=WINDOW, interval="DAY", tz="UTC", groupBy=["TASK_TYPE"]
+    )
+    assert [
+        (g["dimensions"][0]["value"], g["metrics"]["calls"], g["metrics"]["costUsd"])
+        for g in data["usageTimeSeries"]["columns"]["groups"]
+    ] == [
+        ("b", [1, 1, 0], ["0.25", "0.25", "0"]),
+        ("a", [1, 0, 0], ["0.5", "0", "0"]),
+        ("c", [0, 1, 0], ["0", "0.5", "0"]),
+        (None, [1, 0, 0], ["0.5", "0", "0"]),
+    ]

@@ -107,6 +107,18 @@ async def test_month_buckets_and_empty_months_filled_with_zeros(gql, workspace):
         b["metrics"] == {"calls": 0, "costUsd": "0", "promptTokens": 0, "p95DurationMs": None} for b in empty["buckets"]
     )
     assert len(empty["buckets"]) == 5
+    assert {hours(b) for b in empty["buckets"]} == {7 * 24}
+
+
+async def test_month_buckets_run_across_the_year_end(gql, workspace):
+    await track_at(gql, "2025-12-31T23:59:59Z", "2026-01-01T00:00:00Z")
+    answer = await series(gql, "2025-11-15T00:00:00Z", "2026-02-01T00:00:00Z", "MONTH", "UTC")
+    assert [(b["start"], b["metrics"]["calls"]) for b in answer["buckets"]] == [
+        ("2025-11-01T00:00:00+00:00", 0),
+        ("2025-12-01T00:00:00+00:00", 1),
+        ("2026-01-01T00:00:00+00:00", 1),
+    ]
+    assert answer["buckets"][-1]["end"] == "2026-02-01T00:00:00+00:00"
 
 
 async def test_each_bucket_can_be_broken_down(gql, workspace):
