@@ -152,3 +152,24 @@ async def test_too_many_buckets_or_an_unknown_zone_are_refused(gql, workspace):
         "{ budget { id } } }" % ("A" * 300)
     )
     assert (budget["extensions"]["code"], budget["extensions"]["field"]) == ("BAD_USER_INPUT", "timeZone")
+
+
+async def test_a_series_of_more_than_20000_bucket_groups_is_refused_naming_group_by(gql, workspace):
+    calls = """query($filter: UsageFilter!) { usageTimeSeries(filter: $filter, interval: DAY, groupBy: [USER]) {
+      buckets { metrics { calls } groups { metrics { calls } } } } }"""
+    day = {"workspaceId": "acme", "from": "2025-06-01T00:00:00Z", "to": "2025-06-02T00:00:00Z"}
+
+    async def users(first: int, last: int) -> None:
+        for start in range(first, last, 1000):
+            inputs = [{"workspaceId": "acme", "provider": "openai", "model": "gpt-4o", "promptTokens": 1,
+                       "completionTokens": 1, "occurredAt": "2025-06-01T12:00:00Z", "userId": f"u{i}"}
+                      for i in range(start, min(start + 1000, last))]  # fmt: skip
+            await gql.data(TRACK_BATCH, inputs=inputs)
+
+    await users(0, 19_999)  # one day's total and 19,999 users' groups: 20,000 rows, the most a series reads
+    [bucket] = (await gql.data(calls, filter=day))["usageTimeSeries"]["buckets"]
+    assert (bucket["metrics"]["calls"], len(bucket["groups"])) == (19_999, 19_999)
+    await users(19_999, 20_000)
+    error = await gql.error(calls, filter=day)
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "groupBy")
+    assert error["message"] == "groupBy: more than 20000 bucket groups: narrow the filter or range"
