@@ -503,18 +503,26 @@ def same_answer(split: Any, events: Any) -> bool:
     return bool(split == events)
 
 
-def main() -> None:
-    kept = os.environ.get("BENCH_DATA_DIR")  # keep the seeded database there, and reuse it next time
-    data_dir = Path(kept) if kept else Path(tempfile.mkdtemp(prefix="llm-usage-bench-"))
+def seeded_database(prefix: str) -> tuple[str, str]:
+    """A started PostgreSQL holding EVENTS seeded events, its DSN and a READ key of w0 (the largest workspace).
+    With BENCH_DATA_DIR the database is kept there and reused by the next run (of this bench or
+    bench/dashboard.py); without it, seeded into a temporary directory removed at exit."""
+    kept = os.environ.get("BENCH_DATA_DIR")
+    data_dir = Path(kept) if kept else Path(tempfile.mkdtemp(prefix=prefix))
     url = start_embedded_postgres(data_dir, temporary=not kept)
     marker = data_dir / "seeded"
-    if marker.exists():
-        dsn, key, seeded = marker.read_text().split()
-        if int(seeded) != EVENTS:
-            raise SystemExit(f"{data_dir} holds {int(seeded):,} events, not {EVENTS:,}: give another BENCH_DATA_DIR")
-    else:
+    if not marker.exists():
         dsn, key = asyncio.run(seed(url))
         marker.write_text(f"{dsn} {key} {EVENTS}")
+        return dsn, key
+    dsn, key, seeded = marker.read_text().split()
+    if int(seeded) != EVENTS:
+        raise SystemExit(f"{data_dir} holds {int(seeded):,} events, not {EVENTS:,}: give another BENCH_DATA_DIR")
+    return dsn, key
+
+
+def main() -> None:
+    dsn, key = seeded_database("llm-usage-bench-")
     if not os.environ.get("BENCH_SPLIT_ONLY"):
         asyncio.run(compare(dsn, key))
     asyncio.run(compare_split_windows(dsn))

@@ -16,7 +16,6 @@ Also saves docs/dashboard-overview.png, the README's opening screenshot.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import statistics
 import subprocess
@@ -32,8 +31,7 @@ from harness import wait_until_up
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.analytics import EVENTS, WINDOW, seed
-from service.database import start_embedded_postgres
+from bench.analytics import EVENTS, WINDOW, seeded_database
 from tests.dashboard.browser import Browser, missing_browser
 
 RUNS = int(os.environ.get("BENCH_RUNS", "10"))
@@ -100,15 +98,7 @@ def main() -> None:
     reason = missing_browser()
     if reason:
         raise SystemExit(f"bench/dashboard.py needs the browser: {reason}")
-    kept = os.environ.get("BENCH_DATA_DIR")  # keep the seeded database there, and reuse it next time
-    data_dir = Path(kept) if kept else Path(tempfile.mkdtemp(prefix="llm-usage-bench-dashboard-"))
-    url = start_embedded_postgres(data_dir, temporary=not kept)
-    marker = data_dir / "seeded"
-    if marker.exists():
-        dsn, key = marker.read_text().split()
-    else:
-        dsn, key = asyncio.run(seed(url))  # a READ key of w0, the largest workspace
-        marker.write_text(f"{dsn} {key}")
+    dsn, key = seeded_database("llm-usage-bench-dashboard-")  # a READ key of w0, the largest workspace
     server = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--port", str(PORT)],
         env={**os.environ, "DATABASE_URL": dsn, "LOG_LEVEL": "warning", "LLM_USAGE_MAX_EVENT_AGE_DAYS": "3650"},
