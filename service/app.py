@@ -33,6 +33,7 @@ from service.context import Context, authenticate, build_context, provide
 from service.dashboard import dashboard_routes
 from service.database import replica_lag_seconds
 from service.export import export_endpoint
+from service.gc_tuning import tune_collector_for_serving
 from service.graphql import build_schema
 from service.graphql_http import GraphQLOverHTTP
 from service.http_errors import error_body
@@ -152,7 +153,9 @@ def proxy_endpoint(container: ApplicationContainer) -> ASGIApp:
     return proxy
 
 
-def create_app(container: ApplicationContainer | None = None) -> Starlette:
+def create_app(container: ApplicationContainer | None = None, *, serving: bool = False) -> Starlette:
+    """The application; `serving` (llm-usage serve) also tunes the garbage collector once it has started
+    (service/gc_tuning.py: not in tests, whose many apps share one process)."""
     container = container or ApplicationContainer()
     graphql = GraphQLEndpoint(container)
 
@@ -201,6 +204,8 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
         if container.settings().retention_days:
             retention = await provide(container.usage.retention())
             background.append(asyncio.create_task(retention.run(), name="retention"))
+        if serving:
+            tune_collector_for_serving()
         try:
             yield
         finally:
@@ -230,3 +235,8 @@ def create_app(container: ApplicationContainer | None = None) -> Starlette:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(ErrorMediaTypes)  # outside every middleware that answers errors itself
     return app
+
+
+def create_served_app() -> Starlette:
+    """The factory each worker of `llm-usage serve --workers N` calls."""
+    return create_app(serving=True)

@@ -73,7 +73,7 @@ async def prepare(settings: Settings, graphql_url: str) -> tuple[str, str | None
 
 def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     """One process per worker (each with its own pool; LISTEN/NOTIFY carries the live stream between them)."""
-    from service.app import create_app
+    from service.app import create_served_app
     from service.server import exit_normally_on_sigterm, run, server_config
 
     exit_normally_on_sigterm()
@@ -88,7 +88,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         # The workers reach this process's embedded PostgreSQL by its URL, so that this process alone is on its
         # list of users and stops it on exit (a worker ends by SIGTERM, which skips its atexit handlers).
         os.environ["DATABASE_URL"] = url
-    app = "service.app:create_app" if workers > 1 else create_app()
+    app = "service.app:create_served_app" if workers > 1 else create_served_app()
     run(server_config(app, host=host, port=port, workers=workers, log_level=settings.log_level))
 
 

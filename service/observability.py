@@ -11,6 +11,7 @@ comes from a set the schema bounds: a caller's operation names never become seri
 from __future__ import annotations
 
 import contextvars
+import gc
 import json
 import logging
 import time
@@ -147,11 +148,22 @@ class PrometheusMetrics:
             self.registry.register(collector)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        """The database pool's connections in use, read at scrape time."""
+        """The database pool's connections in use and the objects kept from the garbage collector, read at
+        scrape time."""
         gauge = GaugeMetricFamily("llm_usage_db_pool_in_use", "Database connections checked out of the pool.")
         if self.pool_in_use is not None:
             gauge.add_metric([], self.pool_in_use())
         yield gauge
+        yield GaugeMetricFamily(
+            "llm_usage_gc_frozen_objects",
+            "Objects made at start-up that the cyclic garbage collector no longer walks (service/gc_tuning.py).",
+            value=gc.get_freeze_count(),
+        )
+        yield GaugeMetricFamily(
+            "llm_usage_gc_young_threshold",
+            "New objects between two young collections of the garbage collector (service/gc_tuning.py).",
+            value=gc.get_threshold()[0],
+        )
 
     def describe(self) -> list[Any]:
         return []

@@ -42,8 +42,8 @@ def wait_until(condition: object, seconds: float) -> bool:
 
 
 @contextlib.contextmanager
-def serving(data_dir: Path, workers: int = 1) -> Iterator[subprocess.Popen[bytes]]:
-    """`llm-usage serve`, once /healthz answers; killed at the end if still running."""
+def serving(data_dir: Path, workers: int = 1) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`llm-usage serve` and its base URL, once /healthz answers; killed at the end if still running."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "WEB_CONCURRENCY")}
     env.update(LLM_USAGE_DATA_DIR=str(data_dir), PORT=str(port), LOG_LEVEL="warning", LLM_USAGE_WEBHOOKS="off")
@@ -60,7 +60,7 @@ def serving(data_dir: Path, workers: int = 1) -> Iterator[subprocess.Popen[bytes
             return False
 
         assert wait_until(healthy, 60), (data_dir / "serve.log").read_text()
-        yield process
+        yield process, f"http://127.0.0.1:{port}"
     finally:
         if process.poll() is None:
             process.kill()
@@ -84,7 +84,7 @@ def data_dir(initialized_dir: Path) -> Iterator[Path]:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigterm_stops_serve_and_its_embedded_postgres(data_dir, workers):
-    with serving(data_dir, workers) as process:
+    with serving(data_dir, workers) as (process, _):
         postgres = postgres_pid(data_dir)
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) >= 0, "killed by the signal: its atexit handlers did not run"
@@ -94,13 +94,35 @@ def test_sigterm_stops_serve_and_its_embedded_postgres(data_dir, workers):
     assert "/, GraphiQL and the API at http://127.0.0.1:" in announced, announced
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_tunes_the_garbage_collector_once_started(data_dir, workers):
+    """What start-up made is frozen out of the collector's walks and young collections wait for 50,000 new
+    objects (service/gc_tuning.py), in each worker; the apps the tests build in-process are left alone."""
+    with serving(data_dir, workers) as (process, base):
+        for _ in range(2 * workers):  # with two workers, the scrapes reach both (most likely)
+            metrics = httpx.get(f"{base}/metrics", timeout=5).text
+            assert "llm_usage_gc_young_threshold 50000.0" in metrics, metrics
+            [frozen] = [
+                float(line.split()[1]) for line in metrics.splitlines() if line.startswith("llm_usage_gc_frozen")
+            ]
+            assert frozen > 100_000, f"only {frozen:,.0f} objects frozen"
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+
+
+async def test_apps_built_in_process_leave_the_garbage_collector_alone(client):
+    metrics = (await client.get("/metrics")).text
+    assert "llm_usage_gc_frozen_objects 0.0" in metrics, metrics
+    assert "llm_usage_gc_young_threshold 700.0" in metrics, metrics
+
+
 def test_a_server_killed_outright_does_not_keep_postgres_running_after_the_next_one(data_dir):
-    with serving(data_dir) as killed:
+    with serving(data_dir) as (killed, _):
         postgres = postgres_pid(data_dir)
         killed.kill()  # SIGKILL: no atexit handler, its pid stays on embedded-postgres's list of users
         killed.wait(10)
     assert alive(postgres), "the embedded PostgreSQL outlives a killed server (the next one joins it)"
-    with serving(data_dir) as next_one:
+    with serving(data_dir) as (next_one, _):
         assert postgres_pid(data_dir) == postgres
         next_one.send_signal(signal.SIGTERM)
         next_one.wait(30)
