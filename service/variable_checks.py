@@ -88,13 +88,35 @@ def variable_problems(
             if isinstance(declared, GraphQLNonNull) and definition.default_value is None:
                 problems.append(problem((name,), "is required", declared))
             continue
-        shape = list(shape_problems(value, (name,), max_depth))
+        shape = [] if well_shaped(value, max_depth) else list(shape_problems(value, (name,), max_depth))
         problems.extend(problem(path, reason, declared) for path, reason, _ in shape)
         if coerce and not any(too_deep for *_, too_deep in shape):
             problems.extend(coercion_problems(value, declared, name))
         if len(problems) >= BadUserInput.max_listed:
             break
     return problems
+
+
+def well_shaped(value: Any, max_depth: int) -> bool:
+    """Whether `shape_problems` finds nothing, found without building the path of every value: the common case, a
+    batch of 1,000 events, is ~14,000 values (the paths cost ~6 µs an event); the paths are built only when
+    there is a problem to name. ASCII text holds no surrogate, so only other text is encoded."""
+    pending: list[tuple[Any, int]] = [(value, 1)]  # a value and the length its path would have
+    while pending:
+        item, length = pending.pop()
+        if length > max_depth + 1:
+            return False
+        if isinstance(item, str):
+            if "\x00" in item or (not item.isascii() and text_problem(item)):
+                return False
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if isinstance(key, str) and ("\x00" in key or (not key.isascii() and text_problem(key))):
+                    return False
+                pending.append((inner, length + 1))
+        elif isinstance(item, list):
+            pending.extend((inner, length + 1) for inner in item)
+    return True
 
 
 def shape_problems(value: Any, path: Path, max_depth: int) -> Iterator[tuple[Path, str, bool]]:
