@@ -44,6 +44,7 @@ from strawberry.schema.config import StrawberryConfig
 from modules.core.principal import Principal, Scope
 from modules.core.scalars import SCALAR_MAP
 from modules.usage.ingest.inputs import TrackUsageInput
+from service import variable_coercion
 from service.config import Settings
 from service.container import ApplicationContainer
 from service.context import provide
@@ -106,6 +107,7 @@ class FloorMutation:
 def floor_app() -> GraphQLOverHTTP:
     """The GraphQL floor: this project's GraphQL-over-HTTP view and document caches over mutations that do
     nothing."""
+    variable_coercion.install()  # as build_schema does
     schema = strawberry.Schema(
         query=FloorQuery,
         mutation=FloorMutation,

@@ -19,6 +19,7 @@ from modules.usage.live.resolvers import UsageSubscription
 from modules.usage.sessions.resolvers import SessionMutation, SessionQuery
 from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
+from service import variable_coercion
 from service.documents import query_protection
 from service.errors import ErrorCodes, classify
 from service.observability import PrometheusMetrics
@@ -67,6 +68,7 @@ def build_schema(*, production: bool = False, metrics: PrometheusMetrics | None 
     """Extensions exit in reverse order: metrics (listed first) see the codes ErrorCodes gave. In production,
     no "Did you mean …" suggestions (with introspection off, they would still disclose the schema)."""
     observed = [metrics.extension()] if metrics else []
+    variable_coercion.install()  # graphql-core's variable coercion, compiled per input type
     return LlmUsageSchema(
         query=Query,
         mutation=Mutation,
