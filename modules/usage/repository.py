@@ -6,10 +6,12 @@ import json
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import fields
 from datetime import datetime
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy import Select, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,50 +21,26 @@ from modules.usage.filter.conditions import filter_conditions
 from modules.usage.models import UsageEventRow
 from modules.usage.records import NewUsageEvent, UsageEvent, UsageFilterSpec, UsageStatus
 
-# Column → Postgres array type for the unnest() insert; tags travel as text and are cast to jsonb.
-INSERT_COLUMNS: dict[str, str] = {
-    "workspace_id": "uuid",
-    "request_id": "text",
-    "occurred_at": "timestamptz",
-    "received_at": "timestamptz",
-    "provider": "text",
-    "model": "text",
-    "provider_instance_id": "uuid",
-    "task_type": "text",
-    "user_id": "text",
-    "session_id": "text",
-    "prompt_tokens": "bigint",
-    "completion_tokens": "bigint",
-    "total_tokens": "bigint",
-    "cached_prompt_tokens": "bigint",
-    "cache_write_tokens": "bigint",
-    "reasoning_tokens": "bigint",
-    "input_cost_usd": "numeric",
-    "output_cost_usd": "numeric",
-    "cost_usd": "numeric",
-    "cost_source": "text",
-    "duration_ms": "integer",
-    "time_to_first_token_ms": "integer",
-    "status": "text",
-    "error_type": "text",
-    "error_message": "text",
-    "retry_count": "integer",
-    "streamed": "boolean",
-    "tags": "text",
-    "audio_tokens": "bigint",
-    "usage_kinds": "text",
-    "catalogue_model": "text",
-}
-JSON_COLUMNS = ("tags", "usage_kinds")  # sent as text, cast to jsonb
+# The columns an insert writes (all but the id); their types are the table's own.
+INSERT_COLUMNS = (
+    "workspace_id", "request_id", "occurred_at", "received_at", "provider", "model", "provider_instance_id",
+    "task_type", "user_id", "session_id", "prompt_tokens", "completion_tokens", "total_tokens",
+    "cached_prompt_tokens", "cache_write_tokens", "reasoning_tokens", "input_cost_usd", "output_cost_usd",
+    "cost_usd", "cost_source", "duration_ms", "time_to_first_token_ms", "status", "error_type", "error_message",
+    "retry_count", "streamed", "tags", "audio_tokens", "usage_kinds", "catalogue_model",
+)  # fmt: skip
 EVENT_COLUMNS = [f.name for f in fields(UsageEvent)]
+if set(INSERT_COLUMNS) != {f.name for f in fields(NewUsageEvent)}:  # a field added to the event must be stored
+    raise RuntimeError("INSERT_COLUMNS must name every field of NewUsageEvent")
 
-# One statement whatever the batch size: 31 array parameters, so the plan is prepared once and reused.
+# One statement whatever the batch size, its one parameter the events as a JSON array of objects, read into rows
+# of the table's own type by PostgreSQL. It was one array per column (unnest): asyncpg's array encoder tests every
+# element against collections.abc (~10 µs of Python an event); orjson writes the batch in ~1 µs an event.
 INSERT_SQL = text(
     f"INSERT INTO usage_events ({', '.join(INSERT_COLUMNS)}) "
-    f"SELECT {', '.join(f't.{c}::jsonb' if c in JSON_COLUMNS else 't.' + c for c in INSERT_COLUMNS)} "
-    f"FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in INSERT_COLUMNS.items())}) "
-    f"AS t({', '.join(INSERT_COLUMNS)}) "
-    f"ON CONFLICT (workspace_id, request_id) DO NOTHING "
+    f"SELECT {', '.join(f't.{c}' for c in INSERT_COLUMNS)} "
+    "FROM json_populate_recordset(NULL::usage_events, CAST(:events AS json)) AS t "
+    "ON CONFLICT (workspace_id, request_id) DO NOTHING "
     f"RETURNING {', '.join(EVENT_COLUMNS)}"
 )
 
@@ -97,17 +75,24 @@ def event_from_mapping(row: Any) -> UsageEvent:
 INSERTED_VALUES = attrgetter(*INSERT_COLUMNS)
 
 
-def insert_parameters(events: Sequence[NewUsageEvent]) -> dict[str, list[Any]]:
-    """One array a column: the events' values read a tuple an event, then turned into columns (the column
-    loop in Python cost ~6 µs an event)."""
-    columns = zip(*map(INSERTED_VALUES, events), strict=True) if events else ((),) * len(INSERT_COLUMNS)
-    parameters = {name: list(values) for name, values in zip(INSERT_COLUMNS, columns, strict=True)}
-    for name in JSON_COLUMNS:
-        parameters[name] = [EMPTY_JSON_OBJECT if value == {} else json.dumps(value) for value in parameters[name]]
-    return parameters
+def json_value(value: object) -> str:
+    """The JSON text of the values the encoders do not write themselves, as PostgreSQL reads them."""
+    if isinstance(value, datetime):
+        return value.isoformat()  # with its offset: timestamptz keeps the instant
+    if isinstance(value, UUID | Decimal):
+        return str(value)  # a Decimal exactly, exponent and all ('0E-10'), never through a float
+    raise TypeError(f"cannot store {type(value).__name__} in usage_events")
 
 
-EMPTY_JSON_OBJECT = "{}"  # most events' tags or usage kinds: json.dumps costs ~1 µs even for it
+def insert_parameters(events: Sequence[NewUsageEvent]) -> dict[str, str]:
+    """The events as the JSON array INSERT_SQL reads: an object an event, keyed by column. orjson writes UUIDs
+    and instants (RFC 3339, offset kept) itself, ~0.8 µs an event; the standard library's json, ~13 µs, only for
+    what orjson refuses (an integer beyond 64 bits, which validation leaves no column to hold)."""
+    rows = [dict(zip(INSERT_COLUMNS, INSERTED_VALUES(event), strict=True)) for event in events]
+    try:
+        return {"events": orjson.dumps(rows, default=json_value).decode()}
+    except orjson.JSONEncodeError:
+        return {"events": json.dumps(rows, default=json_value, ensure_ascii=False, separators=(",", ":"))}
 
 
 class UsageRepository:
