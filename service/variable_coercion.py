@@ -17,7 +17,6 @@ upstream as a cache inside `coerce_input_value`. tests/test_variable_coercion.py
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -44,8 +43,9 @@ from graphql.utilities.coerce_input_value import coerce_default_value
 Coercer = Callable[[Any], Any]  # a value → its coerced value, or Undefined
 
 GENERIC_GET_VARIABLE_VALUES = graphql_values.get_variable_values
-COERCERS: weakref.WeakKeyDictionary[GraphQLNamedType, dict[str, Coercer]] = weakref.WeakKeyDictionary()
-DEPTHS: weakref.WeakKeyDictionary[GraphQLNamedType, int | None] = weakref.WeakKeyDictionary()
+# Kept for the process's life: a few entries per schema built (one in a server; the tests build many, each small).
+COERCERS: dict[GraphQLNamedType, dict[str, Coercer]] = {}
+DEPTHS: dict[GraphQLNamedType, int | None] = {}
 
 
 def coercer(type_: GraphQLInputType) -> Coercer:
