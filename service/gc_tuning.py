@@ -3,7 +3,7 @@
 Python's defaults (a young collection every 700 new container objects, a full one as the old generation grows)
 suit short scripts. A batch of 1,000 events makes ~100,000 short-lived objects, nearly all freed by reference
 counting; yet each full collection walked every object the process holds — the schema, the price catalogue,
-SQLAlchemy's caches — and the collector took 44–55 µs of a batched event's ~180–225 µs of server CPU (measured
+SQLAlchemy's caches — and the collector took 44 to 55 µs of a batched event's ~180 to 225 µs of server CPU (measured
 in-process with `gc.callbacks`, bench/ingest.py's batches). Two steps, as CPython's documentation of
 `gc.freeze` suggests for servers:
 - what start-up made is moved out of the collector's sight (`gc.freeze()`, after one `gc.collect()`, so that no
