@@ -192,23 +192,34 @@ def get_variable_values(
 ) -> Any:
     """graphql-core's `get_variable_values`: the compiled coercion when every variable is given and coerces,
     else graphql-core's own (defaults, errors, values nested too deeply)."""
+    compiled = compiled_variable_values(schema, var_def_nodes, inputs)
+    if compiled is None:
+        return GENERIC_GET_VARIABLE_VALUES(schema, var_def_nodes, inputs, max_errors, hide_suggestions)
+    return compiled
+
+
+def compiled_variable_values(
+    schema: GraphQLSchema, var_def_nodes: Collection[VariableDefinitionNode], inputs: dict[str, Any]
+) -> graphql_values.VariableValues | None:
+    """The variables coerced by their compiled coercers; None when one is not given (its default is graphql-core's
+    to apply), its type unknown, its value nested too deeply or not valid: all of those are graphql-core's."""
     sources: dict[str, graphql_values.VariableValueSource] = {}
     coerced: dict[str, Any] = {}
     for node in var_def_nodes:
         signature = get_variable_signature(schema, node)
         if isinstance(signature, GraphQLError):
-            return GENERIC_GET_VARIABLE_VALUES(schema, var_def_nodes, inputs, max_errors, hide_suggestions)
+            return None
         value = inputs.get(signature.name, Undefined)
         if value is Undefined or (
             may_nest_too_deeply(signature.type) and graphql_values.input_is_nested_too_deeply(value, signature.type)
         ):
-            return GENERIC_GET_VARIABLE_VALUES(schema, var_def_nodes, inputs, max_errors, hide_suggestions)
+            return None
         try:
             one = coercer(signature.type)(value)
         except RecursionError:  # a deep value of a deep type: graphql-core's own answer for it
-            one = Undefined
+            return None
         if one is Undefined:
-            return GENERIC_GET_VARIABLE_VALUES(schema, var_def_nodes, inputs, max_errors, hide_suggestions)
+            return None
         sources[signature.name] = graphql_values.VariableValueSource(signature, value)
         coerced[signature.name] = one
     return graphql_values.VariableValues(sources, coerced)

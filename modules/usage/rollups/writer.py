@@ -63,19 +63,19 @@ class RollupStatements:
         (index,) = [i for i in table.indexes if i.unique]
         return [column.name for column in index.columns]
 
-    def adding(self, events_where: str, sign: str = ":sign", events: str = "usage_events") -> str:
-        """Adds `sign` times the sums of the events of `events` (the table, or a CTE of its rows) matching
-        `events_where`. Rows go in key order, so concurrent batches take the rollup's row locks in one order and
-        queue instead of deadlocking."""
+    def adding(self, events: str, sign: str = ":sign") -> str:
+        """Adds `sign` times the sums of the events of `events` (the table, or a CTE of some of its rows). Rows go
+        in key order, so concurrent batches take the rollup's row locks in one order and queue instead of
+        deadlocking."""
         key = self.key
         selected = [BUCKETS.get(column, column) for column in key]
-        where = events_where + (" AND user_id IS NOT NULL" if "user_id" in key else "")
+        where = " WHERE user_id IS NOT NULL" if "user_id" in key else ""
         positions = ", ".join(str(i + 1) for i in range(len(key)))
         return (
             f"INSERT INTO {self.name} ({', '.join([*key, *SUMS])}) "
             f"SELECT {', '.join(selected)}, "
             + ", ".join(f"CAST({sign} AS integer) * {aggregate}" for aggregate in SUMS.values())
-            + f" FROM {events} WHERE {where} GROUP BY {positions} ORDER BY {positions} "
+            + f" FROM {events}{where} GROUP BY {positions} ORDER BY {positions} "
             f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
             + ", ".join(f"{column} = {self.name}.{column} + excluded.{column}" for column in SUMS)
         )
@@ -84,10 +84,10 @@ class RollupStatements:
 LATENCY_KEY = ("workspace_id", "day", "provider", "model", "log_bucket")
 
 
-def latency_adding(events_where: str, sign: str = ":sign", events: str = "usage_events") -> str:
-    """Adds `sign` times the events matching `events_where` to the latency histograms: each event counts
-    once in the bucket of its duration and once in that of its time to first token (where it has them), in
-    its model's row and in the row of every model (provider and model null)."""
+def latency_adding(events: str, sign: str = ":sign") -> str:
+    """Adds `sign` times the events of `events` (the table, or a CTE of some of its rows) to the latency
+    histograms: each event counts once in the bucket of its duration and once in that of its time to first token
+    (where it has them), in its model's row and in the row of every model (provider and model null)."""
     name = DailyLatencyRow.__tablename__
     day = BUCKETS["day"]
     positions = ", ".join(str(i + 1) for i in range(len(LATENCY_KEY)))
@@ -99,7 +99,7 @@ def latency_adding(events_where: str, sign: str = ":sign", events: str = "usage_
         f"FROM {events} CROSS JOIN LATERAL (VALUES "
         f"({bucket_sql('duration_ms')}, true), ({bucket_sql('time_to_first_token_ms')}, false)"
         ") AS measured (log_bucket, is_duration) "
-        f"WHERE {events_where} AND measured.log_bucket IS NOT NULL "
+        "WHERE measured.log_bucket IS NOT NULL "
         f"GROUP BY GROUPING SETS ((workspace_id, {day}, provider, model, measured.log_bucket), "
         f"(workspace_id, {day}, measured.log_bucket)) ORDER BY {positions} "
         f"ON CONFLICT ({', '.join(LATENCY_KEY)}) DO UPDATE SET "
@@ -112,8 +112,8 @@ def adding_everywhere(events_where: str) -> str:
     further round trip kept them held while the event loop ran other requests). Every batch runs the same
     statement, so every transaction takes the rollups' rows in the same order. The events are read once (the
     `batch` CTE, materialised), not once per rollup: four index scans of a batch were three too many."""
-    parts = [RollupStatements(table).adding("true", events="batch") for table in ROLLUP_TABLES]
-    parts.append(latency_adding("true", events="batch"))
+    parts = [RollupStatements(table).adding("batch") for table in ROLLUP_TABLES]
+    parts.append(latency_adding("batch"))
     rollups = ", ".join(f"rollup_{n} AS ({part})" for n, part in enumerate(parts))
     return f"WITH batch AS MATERIALIZED (SELECT * FROM usage_events WHERE {events_where}), {rollups} SELECT 1"
 
@@ -134,9 +134,9 @@ def rebuild_statements() -> list[str]:
     for table in ROLLUP_TABLES:
         rollup = RollupStatements(table)
         statements.append(f"DELETE FROM {rollup.name}")
-        statements.append(rollup.adding("true", sign="1"))
+        statements.append(rollup.adding("usage_events", sign="1"))
     statements.append(f"DELETE FROM {DailyLatencyRow.__tablename__}")
-    statements.append(latency_adding("true", sign="1"))
+    statements.append(latency_adding("usage_events", sign="1"))
     return statements
 
 
