@@ -13,7 +13,7 @@ from dateutil import tz
 
 from modules.usage.records import NewUsageEvent
 from modules.usage.repository import INSERT_COLUMNS, insert_parameters, json_value
-from tests.test_frozen import VALUES
+from tests.event_values import VALUES
 
 EVENT = NewUsageEvent(**VALUES)
 
