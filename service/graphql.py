@@ -22,6 +22,7 @@ from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
 from service import variable_coercion
 from service.documents import query_protection
 from service.errors import ErrorCodes, classify
+from service.leaf_lists import LeafListCompletion
 from service.observability import PrometheusMetrics
 from service.server_info import ServerQuery
 from service.variable_diagnosis import VariableDiagnosis
@@ -56,6 +57,10 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (UsageSubscription, BudgetSubscription))
 
 
+class LlmUsageExecutor(LeafListCompletion, VariableDiagnosis):
+    """graphql-core's executor with this service's variable diagnosis and its one-pass lists of scalars."""
+
+
 class LlmUsageSchema(strawberry.Schema):
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         """Every error strawberry reports passes here, those raised by an extension's hook too (which skip the
@@ -75,7 +80,7 @@ def build_schema(*, production: bool = False, metrics: PrometheusMetrics | None 
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=production),
         extensions=[*observed, *query_protection(production=production), ErrorCodes],
-        execution_context_class=VariableDiagnosis,
+        execution_context_class=LlmUsageExecutor,
     )
 
 

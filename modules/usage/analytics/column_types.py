@@ -12,7 +12,7 @@ from strawberry.utils.str_converters import to_camel_case
 from modules.core.scalars import BigInt
 from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.selection import selected_names
-from modules.usage.analytics.series_columns import SeriesColumns, Slots, metric_columns
+from modules.usage.analytics.series_columns import Positions, SeriesColumns, Slots, metric_columns
 from modules.usage.analytics.types import DimensionValueType
 
 
@@ -49,9 +49,9 @@ class UsageMetricColumnsType:
     avg_tokens_per_second: list[float | None]
 
     @classmethod
-    def of(cls, slots: Slots, selected: frozenset[str]) -> UsageMetricColumnsType:
+    def of(cls, slots: Slots, selected: frozenset[str], at: Positions) -> UsageMetricColumnsType:
         """Only the `selected` metrics (python names) are computed; the others, never resolved, stay empty."""
-        computed = metric_columns(slots, selected)
+        computed = metric_columns(slots, selected, at)
         return cls(**{name: computed.get(name, []) for name in METRIC_FIELDS.values()})
 
 
@@ -96,13 +96,13 @@ class UsageSeriesColumnsType:
         return cls(
             starts=columns.starts,
             end=columns.end,
-            totals=UsageMetricColumnsType.of(columns.totals, selected),
+            totals=UsageMetricColumnsType.of(columns.totals, selected, columns.positions),
             groups=[
                 UsageSeriesGroupType(
                     dimensions=[
                         DimensionValueType(dimension=d, value=v) for d, v in zip(dimensions, g.values, strict=True)
                     ],
-                    metrics=UsageMetricColumnsType.of(g.slots, selected),
+                    metrics=UsageMetricColumnsType.of(g.slots, selected, columns.positions),
                 )
                 for g in columns.groups
             ],

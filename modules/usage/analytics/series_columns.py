@@ -5,10 +5,11 @@ one list of plain values per group, read straight from the summed rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from modules.core.errors import BadUserInput
@@ -38,27 +39,35 @@ class GroupSlots:
     slots: Slots
 
 
+Positions = Mapping[str, int]  # a summed row's column names → their positions (rows are read by position)
+
+
 @dataclass(frozen=True)
 class SeriesColumns:
     starts: list[datetime]
     end: datetime  # the last bucket's end; every other bucket ends where the next starts
     totals: Slots
     groups: list[GroupSlots]  # most cost over the range first, then most calls, then by value
+    positions: Positions
 
 
 def columns_of(read: SeriesRows) -> SeriesColumns:
     count = len(read.bounds) - 1
     totals: Slots = [None] * count
     grouped: dict[tuple[str | None, ...], Slots] = {}
+    # By position: a Row's attribute access by name was a fifth of answering 720 hours by 8 providers.
+    at: Positions = {name: i for i, name in enumerate(read.rows[0]._fields)} if read.rows else {}
+    bucket = at.get("bucket", 0)
+    mask = at.get("grouping_mask")
     for row in read.rows:
-        if read.keys and row.grouping_mask == 0:
+        if mask is not None and row[mask] == 0:
             values = tuple(row[1 : 1 + read.keys])  # the columns after the bucket
             slots = grouped.get(values)
             if slots is None:
                 slots = grouped[values] = [None] * count
-            slots[row.bucket - 1] = row
+            slots[row[bucket] - 1] = row
         else:
-            totals[row.bucket - 1] = row
+            totals[row[bucket] - 1] = row
     if len(grouped) * count > MAX_COLUMN_CELLS:
         raise BadUserInput.of(
             "groupBy",
@@ -66,36 +75,42 @@ def columns_of(read: SeriesRows) -> SeriesColumns:
             "values a metric: narrow the filter or range, use a larger interval, or read buckets",
         )
     groups = [GroupSlots(values=values, slots=slots) for values, slots in grouped.items()]
-    groups.sort(key=lambda group: group_order(group.slots, group.values))
-    return SeriesColumns(starts=read.bounds[:-1], end=read.bounds[-1], totals=totals, groups=groups)
+    cost, calls = at.get("cost_usd", 0), at.get("calls", 0)
+    groups.sort(key=lambda group: group_order(group.slots, group.values, cost, calls))
+    return SeriesColumns(starts=read.bounds[:-1], end=read.bounds[-1], totals=totals, groups=groups, positions=at)
 
 
-def group_order(slots: Slots, values: tuple[str | None, ...]) -> tuple[Any, ...]:
+def group_order(slots: Slots, values: tuple[str | None, ...], cost: int, calls: int) -> tuple[Any, ...]:
+    """Most cost first, then most calls, then by value (nulls last); `cost` and `calls` are row positions."""
     rows = [row for row in slots if row is not None]
-    cost = sum((row.cost_usd for row in rows), Decimal(0))
-    calls = sum(row.calls for row in rows)
-    return (-cost, -calls, *[(value is None, value or "") for value in values])
+    total_cost = sum((row[cost] for row in rows), Decimal(0))
+    total_calls = sum(row[calls] for row in rows)
+    return (-total_cost, -total_calls, *[(value is None, value or "") for value in values])
 
 
-def metric_column(slots: Slots, name: str) -> list[Any]:
+def metric_column(slots: Slots, name: str, at: Positions) -> list[Any]:
     """The UsageMetrics field `name` of each bucket (an empty bucket's as UsageMetrics.empty() has it)."""
-    read = metric_reader(name)
     empty = getattr(EMPTY, name)
+    if not at:  # no rows were read: every bucket is empty
+        return [empty] * len(slots)
+    read = metric_reader(name, at)
     return [empty if row is None else read(row) for row in slots]
 
 
-def metric_reader(name: str) -> Callable[[Any], Any]:
+def metric_reader(name: str, at: Positions) -> Callable[[Any], Any]:
     """The UsageMetrics field `name` of a summed row, as metrics_from_row(row).name gives it, without building
     the whole UsageMetrics."""
     if name in PERCENTILE_PLACES:
         column, place = PERCENTILE_PLACES[name]
-        return lambda row: values[place] if (values := getattr(row, column)) else None
+        position = at[column]
+        return lambda row: values[place] if (values := row[position]) else None
+    errors, calls, cost = at["error_count"], at["calls"], at["cost_usd"]
     if name == "error_rate":
-        return lambda row: row.error_count / row.calls if row.calls else 0.0
+        return lambda row: row[errors] / row[calls] if row[calls] else 0.0
     if name == "avg_cost_per_call":
-        return lambda row: quantize(row.cost_usd / row.calls) if row.calls else None
-    return lambda row: getattr(row, name)
+        return lambda row: quantize(row[cost] / row[calls]) if row[calls] else None
+    return itemgetter(at[name])
 
 
-def metric_columns(slots: Slots, names: Collection[str]) -> dict[str, list[Any]]:
-    return {name: metric_column(slots, name) for name in names}
+def metric_columns(slots: Slots, names: Collection[str], at: Positions) -> dict[str, list[Any]]:
+    return {name: metric_column(slots, name, at) for name in names}
