@@ -1,4 +1,4 @@
-"""One priced event's field values, for tests that build events without the service (tests/test_frozen.py,
+"""One priced event's field values, for tests that build events without the service (tests/test_dataclass_builder.py,
 tests/usage/test_insert_parameters.py)."""
 
 from __future__ import annotations

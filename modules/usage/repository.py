@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Select, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.core.frozen import build_frozen
+from modules.core.dataclass_builder import build_dataclass
 from modules.providers import CostSource, PricedCost
 from modules.usage.filter.conditions import filter_conditions
 from modules.usage.models import UsageEventRow
@@ -56,7 +56,7 @@ def event_from_row(row: Sequence[Any]) -> UsageEvent:
     values = dict(zip(EVENT_COLUMNS, row, strict=True))
     values["cost_source"] = CostSource(values["cost_source"])
     values["status"] = UsageStatus(values["status"])
-    return build_frozen(UsageEvent, values)
+    return build_dataclass(UsageEvent, values)
 
 
 def event_from_mapping(row: Any) -> UsageEvent:

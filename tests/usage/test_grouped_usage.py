@@ -11,9 +11,15 @@ from tests.usage import dataset
 from tests.usage.dataset import DIMENSIONS, Event
 from tests.usage.test_usage_analytics import METRICS, assert_metrics
 
+# Each dimension's plain field on a group, as the schema names it.
+PLAIN_FIELDS = {
+    "PROVIDER": "provider", "PROVIDER_INSTANCE": "providerInstanceId", "MODEL": "model",
+    "CATALOGUE_MODEL": "catalogueModel", "TASK_TYPE": "taskType", "USER": "userId", "SESSION": "sessionId",
+    "STATUS": "status", "ERROR_TYPE": "errorType", "TAG": "tag",
+}  # fmt: skip
 USAGE = f"""query($filter: UsageFilter!, $groupBy: [UsageDimension!]!, $orderBy: UsageOrder, $limit: Int!, $tagKey: String) {{
   usage(filter: $filter, groupBy: $groupBy, orderBy: $orderBy, limit: $limit, tagKey: $tagKey) {{
-    groups {{ dimensions {{ dimension value }} metrics {{ {METRICS} }} }}
+    groups {{ dimensions {{ dimension value }} {" ".join(PLAIN_FIELDS.values())} metrics {{ {METRICS} }} }}
     others {{ {METRICS} }}
   }} }}"""
 
@@ -37,6 +43,9 @@ def assert_groups(answer: dict[str, Any], expected: list[tuple[Any, dict[str, An
     assert keys == [k if isinstance(k, tuple) else (k,) for k, _ in expected]
     for group, (_, metrics) in zip(answer["groups"], expected, strict=True):
         assert_metrics(group["metrics"], metrics)
+        values = {d["dimension"]: d["value"] for d in group["dimensions"]}
+        assert {group[field] for d, field in PLAIN_FIELDS.items() if d not in group_by} == {None}
+        assert {d: group[PLAIN_FIELDS[d]] for d in group_by} == values
 
 
 @pytest.mark.parametrize("dimension", sorted(DIMENSIONS))

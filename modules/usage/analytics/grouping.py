@@ -16,6 +16,7 @@ from modules.usage.analytics.metrics import (
     SortMetric,
     combined,
     metrics_from_row,
+    metrics_reader,
     needs_for_order,
     order_expression,
 )
@@ -62,10 +63,8 @@ class GroupedUsageReader:
             .limit(limit + 1)
         )
         rows = (await session.execute(statement)).all()
-        groups = [
-            DimensionGroup(values=tuple(row[i] for i in range(len(keys))), metrics=metrics_from_row(row))
-            for row in rows[:limit]
-        ]
+        read = metrics_reader(rows[0]._fields) if rows else metrics_from_row
+        groups = [DimensionGroup(values=tuple(row[: len(keys)]), metrics=read(row)) for row in rows[:limit]]
         if len(rows) <= limit or not with_others:
             return GroupedUsage(workspace_id=spec.workspace_id, groups=groups, others=None)
         others = await self._others(session, spec, grouping, groups, needs, source)

@@ -24,7 +24,7 @@ from modules.core.errors import BadUserInput
 from modules.core.time_zones import time_zone
 from modules.usage.analytics.dimensions import GroupBy
 from modules.usage.analytics.histograms import histogram_percentiles, wants_percentiles, with_percentiles
-from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_from_row
+from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_from_row, metrics_reader
 from modules.usage.analytics.sources import Source, day_start
 from modules.usage.analytics.split import latency_rows, split_for
 from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
@@ -201,12 +201,13 @@ def buckets_of(read: SeriesRows) -> list[TimeBucket]:
     """The rows as buckets of metrics, empty buckets as zeros; groups in the statement's order (most cost first)."""
     totals: dict[int, UsageMetrics] = {}
     groups: dict[int, list[DimensionGroup]] = {}
+    metrics = metrics_reader(read.rows[0]._fields) if read.rows else metrics_from_row
     for row in read.rows:
         if read.keys and row.grouping_mask == 0:
             values = tuple(row[1 : 1 + read.keys])  # the columns after the bucket
-            groups.setdefault(row.bucket, []).append(DimensionGroup(values=values, metrics=metrics_from_row(row)))
+            groups.setdefault(row.bucket, []).append(DimensionGroup(values=values, metrics=metrics(row)))
         else:
-            totals[row.bucket] = metrics_from_row(row)
+            totals[row.bucket] = metrics(row)
     bounds = read.bounds
     return [
         TimeBucket(

@@ -14,19 +14,15 @@ from typing import Any
 
 from modules.core.errors import BadUserInput
 from modules.providers import quantize
+from modules.usage.analytics.metrics import PERCENTILE_FIELDS
 from modules.usage.analytics.series import SeriesRows
 from modules.usage.records import UsageMetrics
 
 Slots = list[Any | None]  # one summed row per bucket, None where the bucket had no calls
 
-PERCENTILE_PLACES = {
-    "p50_duration_ms": ("duration_percentiles", 0),
-    "p90_duration_ms": ("duration_percentiles", 1),
-    "p95_duration_ms": ("duration_percentiles", 2),
-    "p99_duration_ms": ("duration_percentiles", 3),
-    "p50_time_to_first_token_ms": ("ttft_percentiles", 0),
-    "p95_time_to_first_token_ms": ("ttft_percentiles", 1),
-}  # as metrics_from_row unpacks them
+PERCENTILE_PLACES = {  # a percentile's array and its place in it, as metrics_reader unpacks them
+    name: (array, place) for array, names in PERCENTILE_FIELDS.items() for place, name in enumerate(names)
+}
 EMPTY = UsageMetrics.empty()
 # Every group has a value in every bucket here (zeros where it had no calls): 40 models over 720 hours fit,
 # 20,000 users each seen in one of 720 hours (a bucket form of 20,000 rows) do not.
@@ -98,7 +94,7 @@ def metric_column(slots: Slots, name: str, at: Positions) -> list[Any]:
 
 
 def metric_reader(name: str, at: Positions) -> Callable[[Any], Any]:
-    """The UsageMetrics field `name` of a summed row, as metrics_from_row(row).name gives it, without building
+    """The UsageMetrics field `name` of a summed row, as metrics_reader's gives it, without building
     the whole UsageMetrics."""
     if name in PERCENTILE_PLACES:
         column, place = PERCENTILE_PLACES[name]

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 from uuid import UUID
 
 import strawberry
 
+from modules.core.dataclass_builder import build_dataclass
 from modules.core.pagination import PageInfo
 from modules.core.scalars import BigInt
 from modules.usage import records
@@ -138,12 +140,34 @@ class DimensionValueType:
     value: str | None = strawberry.field(description="Null for events without one (no task type, no user…).")
 
 
-@strawberry.type(name="UsageDimensionGroup", description="One group: its value of each requested dimension.")
+def dimension_field(dimension: UsageDimension) -> Any:
+    return strawberry.field(
+        default=None,
+        description=f"With {dimension.value} in groupBy, the group's value of it; null otherwise or for events "
+        "without one.",
+    )
+
+
+@strawberry.type(
+    name="UsageDimensionGroup",
+    description="One group: its value of each requested dimension, as a list and as a field of its own.",
+)
 class UsageDimensionGroupType:
     dimensions: list[DimensionValueType] = strawberry.field(description="In the order of groupBy.")
     metrics: UsageMetricsType
-    user_id: strawberry.Private[str | None]
     workspace_id: strawberry.Private[UUID]
+    # One plain field a dimension (GROUP_FIELDS): a field without arguments is ~10 µs a group cheaper to
+    # answer than value(dimension:), whose argument strawberry coerces and converts for every group.
+    provider: str | None = dimension_field(UsageDimension.PROVIDER)
+    provider_instance_id: str | None = dimension_field(UsageDimension.PROVIDER_INSTANCE)
+    model: str | None = dimension_field(UsageDimension.MODEL)
+    catalogue_model: str | None = dimension_field(UsageDimension.CATALOGUE_MODEL)
+    task_type: str | None = dimension_field(UsageDimension.TASK_TYPE)
+    user_id: str | None = dimension_field(UsageDimension.USER)
+    session_id: str | None = dimension_field(UsageDimension.SESSION)
+    status: str | None = dimension_field(UsageDimension.STATUS)
+    error_type: str | None = dimension_field(UsageDimension.ERROR_TYPE)
+    tag: str | None = dimension_field(UsageDimension.TAG)
 
     @strawberry.field(description="The value of one dimension (null if not grouped by it, or none).")
     def value(self, dimension: UsageDimension) -> str | None:
@@ -161,12 +185,32 @@ class UsageDimensionGroupType:
         cls, group: records.DimensionGroup, dimensions: tuple[UsageDimension, ...], workspace_id: UUID
     ) -> UsageDimensionGroupType:
         values = dict(zip(dimensions, group.values, strict=True))
-        return cls(
-            dimensions=[DimensionValueType(dimension=d, value=v) for d, v in values.items()],
-            metrics=UsageMetricsType.from_model(group.metrics),
-            user_id=values.get(UsageDimension.USER),
-            workspace_id=workspace_id,
+        return build_dataclass(  # built for each of hundreds of groups: at a third of __init__'s cost
+            cls,
+            {
+                "dimensions": [DimensionValueType(dimension=d, value=v) for d, v in values.items()],
+                "metrics": UsageMetricsType.from_model(group.metrics),
+                "workspace_id": workspace_id,
+                **dict.fromkeys(GROUP_FIELDS.values()),
+                **{GROUP_FIELDS[d]: v for d, v in values.items()},
+            },
         )
+
+
+# The plain field of UsageDimensionGroup that holds each dimension's value.
+GROUP_FIELDS = {
+    UsageDimension.PROVIDER: "provider",
+    UsageDimension.PROVIDER_INSTANCE: "provider_instance_id",
+    UsageDimension.MODEL: "model",
+    UsageDimension.CATALOGUE_MODEL: "catalogue_model",
+    UsageDimension.TASK_TYPE: "task_type",
+    UsageDimension.USER: "user_id",
+    UsageDimension.SESSION: "session_id",
+    UsageDimension.STATUS: "status",
+    UsageDimension.ERROR_TYPE: "error_type",
+    UsageDimension.TAG: "tag",
+}
+assert GROUP_FIELDS.keys() == set(UsageDimension), "every dimension has its field"
 
 
 @strawberry.type(name="GroupedUsage", description="The first `limit` groups; `others` sums all the rest.")

@@ -12,8 +12,8 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.core.database import Database, once_more_if_disconnected
+from modules.core.dataclass_builder import build_dataclass
 from modules.core.errors import BadUserInput, Problem
-from modules.core.frozen import build_frozen
 from modules.core.transactions import with_retries
 from modules.providers import PricedCost, PriceRequest, ProviderService, UnpriceableUsage
 from modules.usage.conversations.records import CallContent
@@ -143,7 +143,7 @@ class EventWriter:
 
 def new_event(accepted: AcceptedInput, cost: PricedCost, providers: ProviderService) -> NewUsageEvent:
     item, parts = accepted.item, accepted.checked
-    return build_frozen(  # built a batch at a time: at a third of __init__'s cost (modules/core/frozen.py)
+    return build_dataclass(  # a batch at a time: at a third of __init__'s cost (modules/core/dataclass_builder.py)
         NewUsageEvent,
         dict(
             workspace_id=accepted.workspace_id,
