@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import Integer, column, select, text
+from sqlalchemy import Integer, column, func, select, text
 
 from modules.core.database import Database
-from modules.usage.rollups.latency import GROWTH, MAX_RELATIVE_ERROR, bucket_of, representative, representative_sql
+from modules.usage.rollups.latency import GROWTH, MAX_RELATIVE_ERROR, bucket_of, representative
 
 BUCKETS = range(0, 700)  # past 1.04^699 ms (8.5e11): more than an int4 duration holds
 
@@ -41,7 +41,7 @@ def test_each_bucket_stands_for_the_milliseconds_it_holds_within_2_percent() -> 
 
 async def test_the_sql_representative_is_the_python_one(database: Database) -> None:
     buckets = select(column("b", Integer)).select_from(text("generate_series(0, 699) AS b")).subquery()
-    statement = select(buckets.c.b, representative_sql(buckets.c.b)).order_by(buckets.c.b)
+    statement = select(buckets.c.b, func.usage_latency_representative(buckets.c.b)).order_by(buckets.c.b)
     async with database.session_factory() as session:
         rows = (await session.execute(statement)).all()
     assert [b for b, _ in rows] == list(BUCKETS)

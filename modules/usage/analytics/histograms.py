@@ -2,8 +2,9 @@
 
 A rollup row holds sums, not calls, so its percentile columns are null; each reader then joins, group by
 group, the percentiles merged from the histograms over the same filter and groups: counts per bucket are
-summed, ranked by a running sum, and the buckets of the two ranks percentile_cont interpolates between are
-read back as their representatives (within 1.96% of the values they hold: modules/usage/rollups/latency.py)."""
+summed, and usage_histogram_percentiles (a SQL function, migration 0011) ranks them by a running sum and reads
+the buckets of the two ranks percentile_cont interpolates between back as their representatives (within 1.96%
+of the values they hold: modules/usage/rollups/latency.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Float,
     Select,
@@ -19,23 +21,19 @@ from sqlalchemy import (
     Text,
     and_,
     cast,
-    column,
     func,
     literal_column,
     null,
     select,
-    table,
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, array
-from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from modules.usage.analytics.metrics import DURATION_FRACTIONS, TTFT_FRACTIONS, MetricNeeds
-from modules.usage.rollups.latency import representative_sql
 
 PERCENTILE_COLUMNS = ("duration_percentiles", "ttft_percentiles")
-RUNNING = "running"  # the subquery of running sums, which the percentiles' compiled text names
+COUNTED = "counted"  # the subquery of counts per bucket, which the percentiles' text names
 
 
 def wants_percentiles(needs: MetricNeeds) -> bool:
@@ -60,35 +58,22 @@ def histogram_percentiles(
         *keys,
         *([mask] if mask is not None else []),
         rows.log_bucket,
-        func.sum(rows.durations).label("durations"),
-        func.sum(rows.ttfts).label("ttfts"),
+        cast(func.sum(rows.durations), BigInteger).label("durations"),
+        cast(func.sum(rows.ttfts), BigInteger).label("ttfts"),
     ).where(*where)
     if grouping_sets is not None:
         counted = counted.group_by(text(grouping_sets))
     else:
         counted = counted.group_by(*keys, rows.log_bucket)
-    c = counted.subquery("counted")
-    partition = [c.c[name] for name in names]
-    running = select(
-        c,
-        *[
-            window.label(label)
-            for measure in ("durations", "ttfts")
-            for label, window in (
-                (f"{measure}_below", func.sum(c.c[measure]).over(partition_by=partition, order_by=c.c.log_bucket)),
-                (f"{measure}_total", func.sum(c.c[measure]).over(partition_by=partition)),
-            )
-        ],
-    ).subquery(RUNNING)
-    r = running.c
+    c = counted.subquery(COUNTED)
     return (
         select(
-            *[r[name] for name in names],
+            *[c.c[name] for name in names],
             _percentiles("durations", DURATION_FRACTIONS, needs.duration_percentiles).label(PERCENTILE_COLUMNS[0]),
             _percentiles("ttfts", TTFT_FRACTIONS, needs.ttft_percentiles).label(PERCENTILE_COLUMNS[1]),
         )
-        .select_from(running)  # the percentiles name its columns in text: without keys nothing else would
-        .group_by(*[r[name] for name in names])
+        .select_from(c)  # the percentiles name its columns in text: without keys nothing else would
+        .group_by(*[c.c[name] for name in names])
         .subquery("percentiles")
     )
 
@@ -101,22 +86,17 @@ def _percentiles(measure: str, fractions: tuple[float, ...], wanted: bool) -> Co
 
 @functools.cache
 def _percentiles_sql(measure: str, fractions: tuple[float, ...]) -> str:
-    """The percentiles of `measure` over the RUNNING subquery's columns, compiled once: the expression is the
-    same for every request (its numbers are constants), and building it anew took half the server's time of a
-    histogram-answered percentile request (SQLAlchemy constructs and their cache keys)."""
-    c = table(RUNNING, column("log_bucket"), column(measure), column(f"{measure}_below"), column(f"{measure}_total")).c
-    below, total = c[f"{measure}_below"], c[f"{measure}_total"]
-
-    def interpolated(fraction: float) -> ColumnElement[Any]:
-        rank = fraction * (cast(total, Float) - 1)  # 0-based, as percentile_cont places it
-        lower = func.min(c.log_bucket).filter(c[measure] > 0, below > func.floor(rank))
-        upper = func.min(c.log_bucket).filter(c[measure] > 0, below > func.ceil(rank))
-        weight = func.max(rank - func.floor(rank))
-        return representative_sql(lower) + weight * (representative_sql(upper) - representative_sql(lower))
-
-    expression = array([interpolated(f) for f in fractions], type_=Float)
-    postgres = PGDialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect classes have no annotations
-    return str(expression.compile(dialect=postgres, compile_kwargs={"literal_binds": True}))
+    """The percentiles of `measure` over the COUNTED subquery's columns (a group's count per bucket), written
+    once: usage_histogram_percentiles (migration 0011) takes the group's non-empty buckets in order and their
+    counts, and the fractions in ascending order."""
+    if list(fractions) != sorted(fractions):
+        raise ValueError(f"fractions must ascend: {fractions}")
+    bucket, count = f"{COUNTED}.log_bucket", f"{COUNTED}.{measure}"
+    listed = ", ".join(repr(float(f)) for f in fractions)
+    return (
+        f"usage_histogram_percentiles(array_agg({bucket} ORDER BY {bucket}) FILTER (WHERE {count} > 0), "
+        f"array_agg({count} ORDER BY {bucket}) FILTER (WHERE {count} > 0), ARRAY[{listed}]::float8[])"
+    )
 
 
 def with_percentiles(sums: Subquery, percentiles: Subquery, keys: Sequence[str]) -> Select[Any]:

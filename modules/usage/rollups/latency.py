@@ -10,9 +10,6 @@ A percentile interpolates between two ranks as percentile_cont does; each rank's
 from __future__ import annotations
 
 import math
-from typing import Any
-
-from sqlalchemy import ColumnElement, Float, case, cast, func, literal
 
 GROWTH = 1.04
 MAX_RELATIVE_ERROR = (GROWTH - 1) / (GROWTH + 1)
@@ -30,18 +27,9 @@ def bucket_of(value: int) -> int:
 
 def representative(bucket: int) -> float:
     """The value a bucket stands for: the point of least relative error to its bounds, kept within the
-    integers the bucket holds."""
+    integers the bucket holds. In SQL: usage_latency_representative (migration 0011)."""
     if bucket <= 0:
         return 0.0
     lower, upper = GROWTH ** (bucket - 1), GROWTH**bucket
     middle = 2 * upper / (1 + GROWTH)
     return float(max(math.ceil(lower), min(middle, math.ceil(upper) - 1)))
-
-
-def representative_sql(bucket: Any) -> ColumnElement[float]:
-    """representative() as a SQL expression of a bucket column."""
-    power = func.power(literal(GROWTH, Float), cast(bucket, Float))
-    lower = power / GROWTH
-    middle = 2 * power / (1 + GROWTH)
-    kept = func.greatest(func.ceil(lower), func.least(middle, func.ceil(power) - 1))
-    return cast(case((bucket <= 0, 0.0), else_=kept), Float)
