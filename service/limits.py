@@ -11,7 +11,6 @@
 | values an answer may hold, estimated before execution / bytes of an HTTP answer | 500,000 / 32 MiB |
 | parsed and validated documents cached | 256 each |
 | Postgres statement_timeout / connect timeout / pool wait | 30 s / 5 s / 5 s |
-| Postgres work_mem (each sort or hash of a query) | 16 MB |
 | database pool per engine and process | 10 connections, 10 more under load |
 | request head / body / stalled response write | 10 s from connect or the last response / 10 s / 10 s, then closed |
 | idle keep-alive connection | closed after 5 s |
@@ -40,9 +39,6 @@ MAX_ANSWER_BYTES = 32 * 1024 * 1024  # of an HTTP answer, once built
 MAX_BODY_BYTES = 5 * 1024 * 1024
 DOCUMENT_CACHE_SIZE = 256
 STATEMENT_TIMEOUT_MS = 30_000
-# PostgreSQL's default 4 MB spills the per-model percentiles of a 30-day window at 10M events (130,000 histogram
-# rows) to disk: 180 ms, against 78 ms in memory. At most ~20 connections a process, each with a few such nodes.
-WORK_MEM = "16MB"
 CONNECT_TIMEOUT_S = 5
 POOL_TIMEOUT_S = 5
 POOL_SIZE = 10
