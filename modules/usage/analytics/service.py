@@ -15,6 +15,7 @@ from modules.usage.analytics.aggregates import BREAKDOWN_DIMENSIONS, UsageAggreg
 from modules.usage.analytics.dimensions import GroupBy, UsageDimension
 from modules.usage.analytics.grouping import GroupedUsageReader
 from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, SortMetric
+from modules.usage.analytics.reading import analytic_session
 from modules.usage.analytics.series import (
     DEFAULT_SPAN,
     SeriesReader,
@@ -80,7 +81,7 @@ class UsageAnalyticsService:
         spec = await resolve_filter(self.workspaces, principal, given)
         if compare_to_previous and (spec.start is None or spec.end is None):
             raise BadUserInput.of("compareTo", "needs filter.from and filter.to to know the period to compare")
-        async with self.database.session_factory() as session:
+        async with analytic_session(self.database) as session:
             if with_groups:
                 breakdown = await self.aggregates.breakdown(
                     session, spec, needs, grouped_percentiles=grouped_percentiles
@@ -102,13 +103,13 @@ class UsageAnalyticsService:
         check_page_size(first, maximum=MAX_EVENTS_PAGE)
         spec = await resolve_filter(self.workspaces, principal, given)
         before = decode_time_cursor(after, int)
-        async with self.database.session_factory() as session:
+        async with analytic_session(self.database) as session:
             events = await self.repository.page(session, spec, before=before, limit=first + 1)
         return spec, UsageEventPage(events=events[:first], has_next_page=len(events) > first)
 
     async def unpriced_models(self, principal: Principal, given: UsageFilterDraft) -> list[UnpricedModel]:
         spec = await resolve_filter(self.workspaces, principal, given)
-        async with self.database.session_factory() as session:
+        async with analytic_session(self.database) as session:
             return await self.aggregates.unpriced_models(session, spec)
 
     async def grouped(
@@ -130,7 +131,7 @@ class UsageAnalyticsService:
         if not 1 <= limit <= MAX_GROUPS:
             raise BadUserInput.of("limit", f"must be between 1 and {MAX_GROUPS} (got {limit})")
         spec = await resolve_filter(self.workspaces, principal, given)
-        async with self.database.session_factory() as session:
+        async with analytic_session(self.database) as session:
             return await self.grouping.grouped(
                 session,
                 spec,
@@ -161,7 +162,7 @@ class UsageAnalyticsService:
         end = spec.end or datetime.now(UTC)
         start = spec.start or end - DEFAULT_SPAN[interval]
         bounds = boundaries(start, end, interval, zone)
-        async with self.database.session_factory() as session:
+        async with analytic_session(self.database) as session:
             spec = replace(spec, start=start, end=end)
             read = await self.time_buckets.rows(session, spec, bounds, grouping, needs)
         return TimeSeries(workspace_id=spec.workspace_id, read=read)
@@ -180,7 +181,7 @@ class UsageAnalyticsService:
             raise BadUserInput.of("limit", f"must be between 1 and {MAX_GROUPS} (got {limit})")
         spec = replace(await resolve_filter(self.workspaces, principal, given), with_user=True)
         grouping = GroupBy((UsageDimension.USER,))
-        async with self.database.session_factory() as session:
+        async with analytic_session(self.database) as session:
             return await self.grouping.grouped(
                 session,
                 spec,
@@ -198,7 +199,7 @@ class UsageAnalyticsService:
         """One end user's usage within the filter; NOT_FOUND when the user has no event and no record."""
         check_page_size(recent, maximum=MAX_EVENTS_PAGE, field="recentEvents")
         spec = replace(await resolve_filter(self.workspaces, principal, given), user_id=user_id)
-        async with self.database.session_factory() as session:
+        async with analytic_session(self.database) as session:
             metrics = await self.aggregates.totals(session, spec)
             first_seen, last_seen = await self.aggregates.seen(session, spec)
             models = await self.grouping.grouped(
@@ -241,7 +242,7 @@ class UsageAnalyticsService:
                     yield event
 
     async def count(self, spec: UsageFilterSpec) -> int:
-        async with self.database.session_factory() as session:
+        async with analytic_session(self.database) as session:
             return await self.aggregates.count(session, spec)
 
 
