@@ -247,6 +247,22 @@ QUERIES = {
         lambda d: {metric_row((g["model"], g["taskType"]), g["metrics"]) for g in d["usage"]["groups"]},
         lambda rs: as_rows(summed_by(rs, lambda r: (r["model"], r["task_type"]))),
     ),
+    "usage(MODEL, TASK_TYPE) columns": Query(
+        "{ usage(filter: $f, groupBy: [MODEL, TASK_TYPE], limit: 1000) { columns { dimensions { values } "
+        "metrics { calls costUsd } } } }",
+        f"SELECT model, task_type, count(*), coalesce(sum(cost_usd), 0) FROM usage_events WHERE {WHERE} "
+        "GROUP BY model, task_type",
+        lambda d: {
+            (model, task, calls, money(cost))
+            for model, task, calls, cost in zip(
+                *[c["values"] for c in d["usage"]["columns"]["dimensions"]],
+                d["usage"]["columns"]["metrics"]["calls"],
+                d["usage"]["columns"]["metrics"]["costUsd"],
+                strict=True,
+            )
+        },
+        lambda rs: as_rows(summed_by(rs, lambda r: (r["model"], r["task_type"]))),
+    ),
     "usageTimeSeries(DAY)": Query(
         "{ usageTimeSeries(filter: $f, interval: DAY) { buckets { start metrics { calls costUsd } } } }",
         f"SELECT date_trunc('day', occurred_at, 'UTC'), count(*), coalesce(sum(cost_usd), 0) FROM usage_events "

@@ -21,6 +21,7 @@ USAGE = f"""query($filter: UsageFilter!, $groupBy: [UsageDimension!]!, $orderBy:
   usage(filter: $filter, groupBy: $groupBy, orderBy: $orderBy, limit: $limit, tagKey: $tagKey) {{
     groups {{ dimensions {{ dimension value }} {" ".join(PLAIN_FIELDS.values())} metrics {{ {METRICS} }} }}
     others {{ {METRICS} }}
+    columns {{ dimensions {{ dimension values }} metrics {{ {METRICS} }} }}
   }} }}"""
 
 
@@ -41,11 +42,22 @@ def assert_groups(answer: dict[str, Any], expected: list[tuple[Any, dict[str, An
     keys = [tuple(d["value"] for d in g["dimensions"]) for g in answer["groups"]]
     assert all([d["dimension"] for d in g["dimensions"]] == group_by for g in answer["groups"])
     assert keys == [k if isinstance(k, tuple) else (k,) for k, _ in expected]
+    assert answer["columns"] == as_columns(answer["groups"], group_by)
     for group, (_, metrics) in zip(answer["groups"], expected, strict=True):
         assert_metrics(group["metrics"], metrics)
         values = {d["dimension"]: d["value"] for d in group["dimensions"]}
         assert {group[field] for d, field in PLAIN_FIELDS.items() if d not in group_by} == {None}
         assert {d: group[PLAIN_FIELDS[d]] for d in group_by} == values
+
+
+def as_columns(groups: list[dict[str, Any]], group_by: list[str]) -> dict[str, Any]:
+    """The groups as `columns` lists them: each dimension's values and each metric, in the groups' order."""
+    return {
+        "dimensions": [
+            {"dimension": d, "values": [g["dimensions"][i]["value"] for g in groups]} for i, d in enumerate(group_by)
+        ],
+        "metrics": {name: [g["metrics"][name] for g in groups] for name in METRICS.split()},
+    }
 
 
 @pytest.mark.parametrize("dimension", sorted(DIMENSIONS))

@@ -14,6 +14,7 @@ from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.selection import selected_names
 from modules.usage.analytics.series_columns import Positions, SeriesColumns, Slots, metric_columns
 from modules.usage.analytics.types import DimensionValueType
+from modules.usage.records import UsageMetrics
 
 
 @strawberry.type(
@@ -54,11 +55,17 @@ class UsageMetricColumnsType:
         computed = metric_columns(slots, selected, at)
         return cls(**{name: computed.get(name, []) for name in METRIC_FIELDS.values()})
 
+    @classmethod
+    def of_metrics(cls, metrics: list[UsageMetrics], selected: frozenset[str]) -> UsageMetricColumnsType:
+        """The `selected` metrics (python names) of each of `metrics`; the others, never resolved, stay empty."""
+        return cls(**{name: [getattr(m, name) for m in metrics] if name in selected else [] for name in FIELD_NAMES})
+
 
 METRIC_FIELDS = {  # GraphQL name → python name
     to_camel_case(field.python_name): field.python_name
     for field in UsageMetricColumnsType.__strawberry_definition__.fields  # type: ignore[attr-defined]
 }
+FIELD_NAMES = tuple(METRIC_FIELDS.values())
 
 
 def dimension_values(

@@ -10,6 +10,7 @@ import strawberry
 from modules.core.pagination import PageInfo
 from modules.core.principal import Principal
 from modules.usage.analytics.dimensions import UsageDimension
+from modules.usage.analytics.grouped_types import GroupedUsageType
 from modules.usage.analytics.inputs import UsageOrder
 from modules.usage.analytics.metrics import SortMetric
 from modules.usage.analytics.selection import asks_percentiles_under, child_fields, metric_needs
@@ -17,7 +18,6 @@ from modules.usage.analytics.series import TimeInterval
 from modules.usage.analytics.series_types import UsageTimeSeriesType
 from modules.usage.analytics.service import UsageAnalyticsService, event_cursor
 from modules.usage.analytics.types import (
-    GroupedUsageType,
     SortDirection,
     UnpricedModelType,
     UsageAnalyticsType,

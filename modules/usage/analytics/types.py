@@ -213,22 +213,6 @@ GROUP_FIELDS = {
 assert GROUP_FIELDS.keys() == set(UsageDimension), "every dimension has its field"
 
 
-@strawberry.type(name="GroupedUsage", description="The first `limit` groups; `others` sums all the rest.")
-class GroupedUsageType:
-    groups: list[UsageDimensionGroupType]
-    others: UsageMetricsType | None = strawberry.field(
-        description="The events of every group beyond `limit`, summed (null when none were left out): groups "
-        "plus others add up to the totals."
-    )
-
-    @classmethod
-    def from_model(cls, grouped: records.GroupedUsage, dimensions: tuple[UsageDimension, ...]) -> GroupedUsageType:
-        return cls(
-            groups=[UsageDimensionGroupType.from_model(g, dimensions, grouped.workspace_id) for g in grouped.groups],
-            others=UsageMetricsType.from_model(grouped.others) if grouped.others else None,
-        )
-
-
 strawberry.enum(TimeInterval, name="TimeInterval")  # in place, as UsageDimension above
 
 
