@@ -220,6 +220,17 @@ def hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+# The three forms of usage(MODEL, TASK_TYPE) share their plain SQL and their load-and-sum.
+BY_MODEL_AND_TASK = (
+    f"SELECT model, task_type, count(*), coalesce(sum(cost_usd), 0) FROM usage_events WHERE {WHERE} "
+    "GROUP BY model, task_type"
+)
+
+
+def summed_by_model_and_task(records: list[asyncpg.Record]) -> Rows:
+    return as_rows(summed_by(records, lambda r: (r["model"], r["task_type"])))
+
+
 QUERIES = {
     "usageAnalytics": Query(
         "{ usageAnalytics(filter: $f) { totals { calls costUsd } byModel { key metrics { calls costUsd } } } }",
@@ -234,24 +245,21 @@ QUERIES = {
     "usage(MODEL, TASK_TYPE)": Query(
         "{ usage(filter: $f, groupBy: [MODEL, TASK_TYPE], limit: 1000) { groups { model: value(dimension: MODEL) "
         "task: value(dimension: TASK_TYPE) metrics { calls costUsd } } } }",
-        f"SELECT model, task_type, count(*), coalesce(sum(cost_usd), 0) FROM usage_events WHERE {WHERE} "
-        "GROUP BY model, task_type",
+        BY_MODEL_AND_TASK,
         lambda d: {metric_row((g["model"], g["task"]), g["metrics"]) for g in d["usage"]["groups"]},
-        lambda rs: as_rows(summed_by(rs, lambda r: (r["model"], r["task_type"]))),
+        summed_by_model_and_task,
     ),
     "usage(MODEL, TASK_TYPE) fields": Query(
         "{ usage(filter: $f, groupBy: [MODEL, TASK_TYPE], limit: 1000) { groups { model taskType "
         "metrics { calls costUsd } } } }",
-        f"SELECT model, task_type, count(*), coalesce(sum(cost_usd), 0) FROM usage_events WHERE {WHERE} "
-        "GROUP BY model, task_type",
+        BY_MODEL_AND_TASK,
         lambda d: {metric_row((g["model"], g["taskType"]), g["metrics"]) for g in d["usage"]["groups"]},
-        lambda rs: as_rows(summed_by(rs, lambda r: (r["model"], r["task_type"]))),
+        summed_by_model_and_task,
     ),
     "usage(MODEL, TASK_TYPE) columns": Query(
         "{ usage(filter: $f, groupBy: [MODEL, TASK_TYPE], limit: 1000) { columns { dimensions { values } "
         "metrics { calls costUsd } } } }",
-        f"SELECT model, task_type, count(*), coalesce(sum(cost_usd), 0) FROM usage_events WHERE {WHERE} "
-        "GROUP BY model, task_type",
+        BY_MODEL_AND_TASK,
         lambda d: {
             (model, task, calls, money(cost))
             for model, task, calls, cost in zip(
@@ -261,7 +269,7 @@ QUERIES = {
                 strict=True,
             )
         },
-        lambda rs: as_rows(summed_by(rs, lambda r: (r["model"], r["task_type"]))),
+        summed_by_model_and_task,
     ),
     "usageTimeSeries(DAY)": Query(
         "{ usageTimeSeries(filter: $f, interval: DAY) { buckets { start metrics { calls costUsd } } } }",
