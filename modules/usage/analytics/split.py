@@ -10,7 +10,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Date, Select, cast, func, literal_column, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Select,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from modules.usage.analytics.dimensions import UsageDimension
@@ -139,21 +152,32 @@ def latency_rows(spec: UsageFilterSpec, *, by_model: bool) -> Any:
         if piece.source.rollup:
             selects.append(select(Latency).where(*HISTOGRAMS.conditions(within), level))
             continue
-        for measure, value in (("durations", "duration_ms"), ("ttfts", "time_to_first_token_ms")):
-            bucket: ColumnElement[int] = literal_column(bucket_sql(f"usage_events.{value}"))
-            model = [Event.provider, Event.model] if by_model else [cast(null(), Latency.provider.type)] * 2
-            counts = {"durations": literal_column("0"), "ttfts": literal_column("0"), measure: func.count()}
-            selects.append(
-                select(
-                    cast(null(), BigInteger).label("id"),
-                    Event.workspace_id.label("workspace_id"),
-                    literal_column(BUCKETS["day"]).label("day"),
-                    model[0].label("provider"),
-                    model[1].label("model"),
-                    bucket.label("log_bucket"),
-                    *[count.cast(BigInteger).label(name) for name, count in counts.items()],
-                )
-                .where(*filter_conditions(within), getattr(Event, value).is_not(None))
-                .group_by(literal_column("2"), literal_column("3"), literal_column("4"), literal_column("5"), bucket)
-            )
+        selects.append(_edge_histograms(within, by_model))
     return aliased(Latency, union_all(*selects).subquery("latency"), adapt_on_names=True)
+
+
+def _edge_histograms(spec: UsageFilterSpec, by_model: bool) -> Select[Any]:
+    """The events of [spec.start, spec.end) as usage_latency_daily rows: one scan for both histograms (GROUPING
+    SETS by each measure's bucket; two scans of a day's events were a third of an unaligned percentile query),
+    each row one bucket of one measure, the other's count 0; calls without the measure are left out."""
+    keys = ["usage_events.workspace_id", BUCKETS["day"], *(["usage_events.provider", "usage_events.model"] * by_model)]
+    duration, ttft = bucket_sql("usage_events.duration_ms"), bucket_sql("usage_events.time_to_first_token_ms")
+    listed = ", ".join(keys)
+    by_duration = func.grouping(literal_column(duration)) == 0
+    model = [Event.provider, Event.model] if by_model else [cast(null(), Latency.provider.type)] * 2
+    counted = (
+        select(
+            Event.workspace_id.label("workspace_id"),
+            literal_column(BUCKETS["day"]).label("day"),
+            model[0].label("provider"),
+            model[1].label("model"),
+            case((by_duration, literal_column(duration)), else_=literal_column(ttft)).label("log_bucket"),
+            case((by_duration, func.count(Event.duration_ms)), else_=0).cast(BigInteger).label("durations"),
+            case((by_duration, 0), else_=func.count(Event.time_to_first_token_ms)).cast(BigInteger).label("ttfts"),
+        )
+        .where(*filter_conditions(spec))
+        .group_by(text(f"GROUPING SETS (({listed}, {duration}), ({listed}, {ttft}))"))
+    ).subquery("edge")
+    return select(cast(null(), BigInteger).label("id"), *counted.c).where(
+        (counted.c.durations > 0) | (counted.c.ttfts > 0)
+    )
