@@ -53,7 +53,7 @@ class UsageMetricColumnsType:
     def of(cls, slots: Slots, selected: frozenset[str], at: Positions) -> UsageMetricColumnsType:
         """Only the `selected` metrics (python names) are computed; the others, never resolved, stay empty."""
         computed = metric_columns(slots, selected, at)
-        return cls(**{name: computed.get(name, []) for name in METRIC_FIELDS.values()})
+        return cls(**{name: computed.get(name, []) for name in FIELD_NAMES})
 
     @classmethod
     def of_metrics(cls, metrics: list[UsageMetrics], selected: frozenset[str]) -> UsageMetricColumnsType:
@@ -68,10 +68,9 @@ METRIC_FIELDS = {  # GraphQL name → python name
 FIELD_NAMES = tuple(METRIC_FIELDS.values())
 
 
-def dimension_values(
-    dimensions: tuple[UsageDimension, ...], values: tuple[str | None, ...]
-) -> list[DimensionValueType]:
-    return [DimensionValueType(dimension=d, value=v) for d, v in zip(dimensions, values, strict=True)]
+def selected_metrics(info: strawberry.Info[Any]) -> frozenset[str]:
+    """The UsageMetricColumns fields (python names) selected anywhere under the resolved field."""
+    return frozenset(METRIC_FIELDS[name] for name in set(selected_names(info.selected_fields)) & METRIC_FIELDS.keys())
 
 
 @strawberry.type(name="UsageSeriesGroup", description="One group of groupBy over the whole range.")
@@ -98,8 +97,7 @@ class UsageSeriesColumnsType:
     def of(
         cls, columns: SeriesColumns, dimensions: tuple[UsageDimension, ...], info: strawberry.Info[Any]
     ) -> UsageSeriesColumnsType:
-        names = set(selected_names(info.selected_fields))
-        selected = frozenset(METRIC_FIELDS[name] for name in names & METRIC_FIELDS.keys())
+        selected = selected_metrics(info)
         return cls(
             starts=columns.starts,
             end=columns.end,

@@ -7,9 +7,8 @@ from typing import Any
 import strawberry
 
 from modules.usage import records
-from modules.usage.analytics.column_types import METRIC_FIELDS, UsageMetricColumnsType
+from modules.usage.analytics.column_types import UsageMetricColumnsType, selected_metrics
 from modules.usage.analytics.dimensions import UsageDimension
-from modules.usage.analytics.selection import selected_names
 from modules.usage.analytics.types import UsageDimensionGroupType
 from modules.usage.types import UsageMetricsType
 
@@ -39,23 +38,23 @@ class GroupedUsageType:
     grouped: strawberry.Private[records.GroupedUsage]
     dimension_order: strawberry.Private[tuple[UsageDimension, ...]]
 
-    @strawberry.field(description="Each group, most of the order's metric first.")
+    @strawberry.field(description="In the order asked (orderBy, then most calls, then by value).")
     def groups(self) -> list[UsageDimensionGroupType]:
         workspace_id = self.grouped.workspace_id
         return [UsageDimensionGroupType.from_model(g, self.dimension_order, workspace_id) for g in self.grouped.groups]
 
     @strawberry.field(
-        description="The same groups, in the same order, as columns: 480 groups answer in a fifth of the time."
+        description="The same groups in the same order as columns, only the selected metrics listed: no object "
+        "per group (at 480 groups, under half the server's CPU of the plain fields)."
     )
     def columns(self, info: strawberry.Info[Any]) -> UsageGroupColumnsType:
         groups = self.grouped.groups
-        selected = {METRIC_FIELDS[name] for name in set(selected_names(info.selected_fields)) & METRIC_FIELDS.keys()}
         return UsageGroupColumnsType(
             dimensions=[
                 DimensionColumnType(dimension=d, values=[g.values[i] for g in groups])
                 for i, d in enumerate(self.dimension_order)
             ],
-            metrics=UsageMetricColumnsType.of_metrics([g.metrics for g in groups], frozenset(selected)),
+            metrics=UsageMetricColumnsType.of_metrics([g.metrics for g in groups], selected_metrics(info)),
         )
 
     @classmethod

@@ -62,8 +62,8 @@ class GroupedUsageReader:
             )
             .limit(limit + 1)
         )
-        rows = (await session.execute(statement)).all()
-        read = metrics_reader(rows[0]._fields) if rows else metrics_from_row
+        result = await session.execute(statement)
+        rows, read = result.all(), metrics_reader(tuple(result.keys()))
         groups = [DimensionGroup(values=tuple(row[: len(keys)]), metrics=read(row)) for row in rows[:limit]]
         if len(rows) <= limit or not with_others:
             return GroupedUsage(workspace_id=spec.workspace_id, groups=groups, others=None)

@@ -24,7 +24,7 @@ from modules.core.errors import BadUserInput
 from modules.core.time_zones import time_zone
 from modules.usage.analytics.dimensions import GroupBy
 from modules.usage.analytics.histograms import histogram_percentiles, wants_percentiles, with_percentiles
-from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_from_row, metrics_reader
+from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_reader
 from modules.usage.analytics.sources import Source, day_start
 from modules.usage.analytics.split import latency_rows, split_for
 from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
@@ -114,6 +114,7 @@ class SeriesRows:
     bounds: list[datetime]
     keys: int
     rows: Sequence[Any]
+    columns: tuple[str, ...]  # the statement's column names, in the rows' order (rows are read by position)
 
 
 @dataclass(frozen=True)
@@ -191,17 +192,18 @@ class SeriesReader:
             joined = ["bucket", *[key.name for key in keys], *(["grouping_mask"] if keys else [])]
             statement = select(with_percentiles(statement.subquery("sums"), latency, joined).subquery("rows"))
         connection = await session.connection()  # Core rows: the ORM's row loading took a fifth of an hourly series
-        rows = (await connection.execute(statement.order_by(*order).limit(MAX_SERIES_ROWS + 1))).all()
+        result = await connection.execute(statement.order_by(*order).limit(MAX_SERIES_ROWS + 1))
+        rows = result.all()
         if len(rows) > MAX_SERIES_ROWS:
             raise BadUserInput.of("groupBy", f"more than {MAX_SERIES_ROWS} bucket groups: narrow the filter or range")
-        return SeriesRows(bounds=bounds, keys=len(keys), rows=rows)
+        return SeriesRows(bounds=bounds, keys=len(keys), rows=rows, columns=tuple(result.keys()))
 
 
 def buckets_of(read: SeriesRows) -> list[TimeBucket]:
     """The rows as buckets of metrics, empty buckets as zeros; groups in the statement's order (most cost first)."""
     totals: dict[int, UsageMetrics] = {}
     groups: dict[int, list[DimensionGroup]] = {}
-    metrics = metrics_reader(read.rows[0]._fields) if read.rows else metrics_from_row
+    metrics = metrics_reader(read.columns)
     for row in read.rows:
         if read.keys and row.grouping_mask == 0:
             values = tuple(row[1 : 1 + read.keys])  # the columns after the bucket

@@ -171,7 +171,8 @@ class UsageDimensionGroupType:
 
     @strawberry.field(description="The value of one dimension (null if not grouped by it, or none).")
     def value(self, dimension: UsageDimension) -> str | None:
-        return next((d.value for d in self.dimensions if d.dimension == dimension), None)
+        value: str | None = getattr(self, GROUP_FIELDS[dimension])
+        return value
 
     @strawberry.field(description="With the USER dimension: the end user's name and email (batched, no N+1).")
     async def user(self, info: strawberry.Info) -> UserType | None:
