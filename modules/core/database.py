@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
@@ -48,3 +48,14 @@ async def once_more_if_disconnected(work: Callable[[], Awaitable[T]]) -> T:
             raise
         log.info("a database connection was dead; the unit of work is done again on another: %s", error.orig)
         return await work()
+
+
+async def for_this_transaction(session: AsyncSession, **settings: str) -> None:
+    """PostgreSQL settings for the session's current transaction only, in one round trip (`set_config(…, true)`
+    is SET LOCAL: gone at COMMIT or ROLLBACK, so it holds through PgBouncer's transaction mode and never reaches
+    the next user of the pooled connection)."""
+    calls = ", ".join(f"set_config(:name{i}, :value{i}, true)" for i in range(len(settings)))
+    values: dict[str, str] = {}
+    for i, (name, value) in enumerate(settings.items()):
+        values |= {f"name{i}": name, f"value{i}": value}
+    await session.execute(text(f"SELECT {calls}"), values)

@@ -102,8 +102,26 @@ async def test_a_single_call_is_one_transaction_without_pings(pooled, monkeypatc
         "INSERT INTO usage_events (workspace_id, ",
         "INSERT INTO users (workspace_id, externa",
         "SELECT pg_notify($1, $2)",
-        "SET LOCAL plan_cache_mode = force_custom",
+        "SELECT set_config($1, $2, true)",
         "WITH batch AS MATERIALIZED (SELECT * FRO",
         "SELECT budgets.id, budgets.workspace_id,",
         "COMMIT;",
     ]
+
+
+async def test_an_analytics_read_sets_its_planner_settings_first(pooled, monkeypatch):
+    """Its transaction plans for the values and sorts in memory (modules/usage/analytics/reading.py) before its
+    one statement: totals and breakdowns in one GROUPING SETS query."""
+    http, slug = pooled
+    statements = Statements(monkeypatch)
+    query = "query($w: ID!) { usageAnalytics(filter: {workspaceId: $w}) { totals { calls } } }"
+
+    async def read() -> dict[str, Any]:
+        return (await http.post("/graphql", json={"query": query, "variables": {"w": slug}})).json()
+
+    assert (await read())["data"]["usageAnalytics"]["totals"] == {"calls": 0}  # warm: key, workspace, statements
+    statements.recording = True
+    assert await read() == {"data": {"usageAnalytics": {"totals": {"calls": 0}}}}
+    statements.recording = False
+    assert statements.sent[:2] == ["BEGIN;", "SELECT set_config($1, $2, true), set_con"]
+    assert [s.split(" ")[0] for s in statements.sent] == ["BEGIN;", "SELECT", "SELECT", "ROLLBACK;"]

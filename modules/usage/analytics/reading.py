@@ -9,8 +9,8 @@ sorts in memory.
 - `work_mem = 16MB`: at PostgreSQL's 4 MB default the same query spills its sort of 130,000 histogram rows to
   disk (180 ms, against 78 ms in memory). At most ~20 connections a process, each with a few such nodes.
 
-Both are set for the transaction only (`set_config(…, true)`), so they hold through PgBouncer in transaction
-mode and on a hot standby too, and never reach the writes that share the pool.
+Both are set for the transaction only (`for_this_transaction`, modules/core/database.py), so they hold through
+PgBouncer in transaction mode and on a hot standby too, and never reach the writes that share the pool.
 """
 
 from __future__ import annotations
@@ -18,19 +18,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.core.database import Database
+from modules.core.database import Database, for_this_transaction
 
 WORK_MEM = "16MB"
-ANALYTIC_SETTINGS = text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('work_mem', :work_mem, true)"
-)
 
 
 @asynccontextmanager
 async def analytic_session(database: Database) -> AsyncIterator[AsyncSession]:
     async with database.session_factory() as session:
-        await session.execute(ANALYTIC_SETTINGS, {"work_mem": WORK_MEM})
+        await for_this_transaction(session, plan_cache_mode="force_custom_plan", work_mem=WORK_MEM)
         yield session

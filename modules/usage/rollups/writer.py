@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modules.core.database import for_this_transaction
 from modules.usage.models import DailyLatencyRow, DailyUsageRow, DailyUserUsageRow, HourlyUsageRow, RollupSums
 from modules.usage.records import UsageEvent
 from modules.usage.rollups.latency import bucket_sql
@@ -122,8 +123,8 @@ ADD_EVENTS = text(adding_everywhere("id = ANY(:ids)"))
 # A prepared statement's plan is made for its parameters five times, then PostgreSQL may keep a generic one for
 # good: one made while usage_events was nearly empty reads the events with a sequential scan, and keeps doing so
 # as the table grows (measured: 130 ms per rollup at 27,000 events and rising, against 4 ms through the primary
-# key) until an ANALYZE replaces it. Planned for its ids every time instead (under 1 ms), in this transaction.
-CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+# key) until an ANALYZE replaces it. Planned for its ids every time instead (under 1 ms), in this transaction
+# (for_this_transaction(plan_cache_mode="force_custom_plan")).
 
 
 def rebuild_statements() -> list[str]:
@@ -161,7 +162,7 @@ class RollupWriter:
         """Adds the stored events `event_ids` to every rollup (or takes them out, with sign -1)."""
         if not event_ids:
             return
-        await session.execute(CUSTOM_PLANS)
+        await for_this_transaction(session, plan_cache_mode="force_custom_plan")
         await session.execute(ADD_EVENTS, {"ids": list(event_ids), "sign": sign})
 
     async def remove(self, session: AsyncSession, event_ids: Sequence[int]) -> None:
