@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, TextClause, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
@@ -54,8 +55,13 @@ async def for_this_transaction(session: AsyncSession, **settings: str) -> None:
     """PostgreSQL settings for the session's current transaction only, in one round trip (`set_config(…, true)`
     is SET LOCAL: gone at COMMIT or ROLLBACK, so it holds through PgBouncer's transaction mode and never reaches
     the next user of the pooled connection)."""
-    calls = ", ".join(f"set_config(:name{i}, :value{i}, true)" for i in range(len(settings)))
     values: dict[str, str] = {}
     for i, (name, value) in enumerate(settings.items()):
         values |= {f"name{i}": name, f"value{i}": value}
-    await session.execute(text(f"SELECT {calls}"), values)
+    await session.execute(setting_statement(len(settings)), values)
+
+
+@cache
+def setting_statement(count: int) -> TextClause:
+    """`SELECT set_config(…)` of `count` settings, made once (the rollup writer's is on every ingest)."""
+    return text("SELECT " + ", ".join(f"set_config(:name{i}, :value{i}, true)" for i in range(count)))
