@@ -20,6 +20,7 @@ from modules.usage.sessions.resolvers import SessionMutation, SessionQuery
 from modules.users.resolvers import UserMutation, UserQuery
 from modules.workspaces.resolvers import WorkspaceMutation, WorkspaceQuery
 from service import variable_coercion
+from service.acyclic_executor import AcyclicExecutor
 from service.documents import query_protection
 from service.errors import ErrorCodes, classify
 from service.leaf_lists import LeafListCompletion
@@ -57,8 +58,9 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (UsageSubscription, BudgetSubscription))
 
 
-class LlmUsageExecutor(LeafListCompletion, VariableDiagnosis):
-    """graphql-core's executor with this service's variable diagnosis and its one-pass lists of scalars."""
+class LlmUsageExecutor(AcyclicExecutor, LeafListCompletion, VariableDiagnosis):
+    """graphql-core's executor with this service's variable diagnosis and its one-pass lists of scalars, freed
+    when its operation ends."""
 
 
 class LlmUsageSchema(strawberry.Schema):
