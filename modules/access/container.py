@@ -25,7 +25,7 @@ class AccessContainer(containers.DeclarativeContainer):
     revocations = providers.Singleton(KeyRevocations, cache=cache, notifications=notifications)
     limiter = providers.Singleton(RateLimiter)
     repository = providers.Singleton(ApiKeyRepository)
-    service = providers.Factory(
+    service = providers.Singleton(
         AccessService,
         database=database,
         repository=repository,

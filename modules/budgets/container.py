@@ -41,7 +41,7 @@ class BudgetsContainer(containers.DeclarativeContainer):
     accounting = providers.Singleton(
         BudgetAccounting, repository=repository, aggregates=aggregates, cache=budgets_cache
     )
-    service = providers.Factory(
+    service = providers.Singleton(
         BudgetService,
         database=database,
         repository=repository,

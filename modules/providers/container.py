@@ -24,7 +24,7 @@ class ProvidersContainer(containers.DeclarativeContainer):
     price_cache: providers.Singleton[NotifiedCache[PriceKey, list[ModelPrice]]] = providers.Singleton(
         NotifiedCache, channel=PRICES_CHANNEL, notifications=notifications
     )
-    service = providers.Factory(
+    service = providers.Singleton(
         ProviderService,
         database=database,
         repository=repository,

@@ -56,7 +56,7 @@ class UsageContainer(containers.DeclarativeContainer):
     aggregates = providers.Singleton(UsageAggregates)
     grouping = providers.Singleton(GroupedUsageReader)
     session_repository = providers.Singleton(SessionRepository)
-    sessions = providers.Factory(
+    sessions = providers.Singleton(
         SessionService, database=database, repository=session_repository, workspaces=workspaces
     )
     time_buckets = providers.Singleton(SeriesReader)
@@ -73,14 +73,14 @@ class UsageContainer(containers.DeclarativeContainer):
         on_dropped=on_content_dropped,
     )
     content_retention = providers.Singleton(ContentRetention, database=database, repository=conversation_repository)
-    conversations = providers.Factory(
+    conversations = providers.Singleton(
         ConversationService,
         database=database,
         repository=conversation_repository,
         workspaces=workspaces,
         event_retention_days=retention_days,
     )
-    analytics = providers.Factory(
+    analytics = providers.Singleton(
         UsageAnalyticsService,
         database=read_database,
         export_database=export_database,
@@ -91,7 +91,7 @@ class UsageContainer(containers.DeclarativeContainer):
         workspaces=workspaces,
         users=users,
     )
-    service = providers.Factory(
+    service = providers.Singleton(
         UsageService,
         database=database,
         repository=repository,
@@ -106,7 +106,7 @@ class UsageContainer(containers.DeclarativeContainer):
         group_commit=group_commit,
         content=content_keeper,
     )
-    live = providers.Factory(
+    live = providers.Singleton(
         UsageLive,
         database=database,
         repository=repository,

@@ -14,4 +14,4 @@ class UsersContainer(containers.DeclarativeContainer):
     database = providers.Dependency(instance_of=Database)
     workspaces = providers.Dependency(instance_of=WorkspaceService)
     repository = providers.Singleton(UserRepository)
-    service = providers.Factory(UserService, database=database, repository=repository, workspaces=workspaces)
+    service = providers.Singleton(UserService, database=database, repository=repository, workspaces=workspaces)

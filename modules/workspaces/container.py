@@ -15,4 +15,4 @@ class WorkspacesContainer(containers.DeclarativeContainer):
     repository = providers.Singleton(WorkspaceRepository)
     # id or slug → workspace for 30 s: every request resolves its workspace, and workspaces do not change
     cache = providers.Singleton(TtlCache, ttl=30.0)
-    service = providers.Factory(WorkspaceService, database=database, repository=repository, cache=cache)
+    service = providers.Singleton(WorkspaceService, database=database, repository=repository, cache=cache)

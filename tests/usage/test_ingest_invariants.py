@@ -59,10 +59,12 @@ async def test_a_failure_in_a_stored_events_hook_stores_no_event(gql, workspace,
             raise RuntimeError("rollup failed")
 
     container.usage.rollups.override(providers.Object(FailingRollups()))
+    container.reset_singletons()  # the services are built once: again, now with the failing hook
     try:
         error = await gql.error(TRACK_BATCH, inputs=[call("acme", "r1"), call("acme", "r2")])
     finally:
         container.usage.rollups.reset_override()
+        container.reset_singletons()
     assert error["extensions"]["code"] == "INTERNAL"
     assert await events_of(gql, "acme") == 0  # read from the events, not a rollup
     retried = (await gql.data(TRACK_BATCH, inputs=[call("acme", "r1"), call("acme", "r2")]))["trackUsageBatch"]

@@ -60,6 +60,7 @@ async def test_without_retention_nothing_is_deleted(gql, workspace, database):
 
 async def test_ingestion_refuses_events_retention_would_delete(gql, workspace, container):
     container.settings.override(providers.Object(Settings(max_event_age_days=35, retention_days=2)))
+    container.reset_singletons()  # the services are built once: again, with these settings
     now = datetime.now(UTC)
     event = {"workspaceId": "acme", "provider": "openai", "model": "gpt-4o", "promptTokens": 1, "completionTokens": 1}
     error = await gql.error(TRACK_BATCH, inputs=[{**event, "occurredAt": (now - timedelta(days=3)).isoformat()}])

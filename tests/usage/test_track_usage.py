@@ -139,10 +139,12 @@ async def test_a_batch_is_stored_whole_or_not_at_all_when_the_database_fails(gql
     container.users.service.override(
         providers.Object(FailingUsers(database=real.database, repository=real.repository, workspaces=real.workspaces))
     )
+    container.reset_singletons()  # the services are built once: again, now with the failing one
     error = await gql.error(TRACK_BATCH, inputs=[call(requestId=f"r{i}", userId="u") for i in range(3)])
     assert error["extensions"]["code"] == "INTERNAL"
     assert "disk full" not in error["message"]
     container.users.service.reset_override()
+    container.reset_singletons()
     assert (await totals(gql))["calls"] == 0
 
 
