@@ -1,6 +1,6 @@
 """AsyncUsageTracker: the asyncio flavour. `track()` is a plain call (no await) from the event loop's thread;
-a task sends batches, and survives any exception as the thread does. Call `await tracker.close()` on shutdown
-(an event loop cannot be awaited at exit)."""
+`max_in_flight` tasks send batches, and survive any exception as the threads do. Call `await tracker.close()` on
+shutdown (an event loop cannot be awaited at exit)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ class AsyncUsageTracker(TrackerBase):
         self.wake = asyncio.Event()
         self.idle = asyncio.Event()
         self.idle.set()
-        self.task: asyncio.Task[None] | None = None
+        self.senders: list[asyncio.Task[None]] = []
+        self.sending = 0  # senders delivering a batch now
         self.http = httpx.AsyncClient(timeout=self.settings.timeout, headers=self.settings.headers)
 
     def _put(self, event: dict[str, Any]) -> bool:
@@ -36,8 +37,9 @@ class AsyncUsageTracker(TrackerBase):
         self.queue.append(event)
         self.settings.stats.queued += 1
         self.idle.clear()
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._run())
+        if not self.senders or all(sender.done() for sender in self.senders):
+            loop = asyncio.get_running_loop()
+            self.senders = [loop.create_task(self._run()) for _ in range(self.settings.max_in_flight)]
         if len(self.queue) == 1 or len(self.queue) >= self.settings.batch_size:
             self.wake.set()
         return True
@@ -66,26 +68,40 @@ class AsyncUsageTracker(TrackerBase):
         await self.flush(timeout)
         self.closing = True
         self.wake.set()
-        if self.task is not None:
-            await asyncio.wait([self.task], timeout=timeout)
+        if self.senders:
+            await asyncio.wait(self.senders, timeout=timeout)
         await self.http.aclose()
 
     async def _run(self) -> None:
+        """One sender: takes the next batch when there is one, full or due, while the others deliver theirs."""
         size = self.settings.batch_size
         while True:
             if not self.queue:
-                self.idle.set()
+                if not self.sending:
+                    self.idle.set()
                 if self.closing:
                     return
                 self.wake.clear()
                 await self.wake.wait()
                 continue
-            if len(self.queue) < size and not self.flushing and not self.closing:
+            due = asyncio.get_running_loop().time() + self.settings.flush_interval
+            while len(self.queue) < size and not self.flushing and not self.closing:
+                left = due - asyncio.get_running_loop().time()
+                if left <= 0:
+                    break
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.settings.flush_interval)
+                    await asyncio.wait_for(self.wake.wait(), left)
             batch = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
-            await self._deliver(batch)
+            if not batch:
+                continue  # another sender took it meanwhile
+            self.sending += 1
+            try:
+                await self._deliver(batch)
+            finally:
+                self.sending -= 1
+            if not self.queue and not self.sending:
+                self.idle.set()
 
     async def _deliver(self, batch: list[dict[str, Any]]) -> None:
         """As UsageTracker._deliver: the same Delivery, awaited; cancellation alone stops it."""

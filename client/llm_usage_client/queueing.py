@@ -28,6 +28,7 @@ class TrackerBase:
         flush_interval: float = 1.0,
         max_queue: int = 100_000,
         max_retry_seconds: float = 120.0,
+        max_in_flight: int = 2,
         on_error: Callable[[Rejected], None] | None = None,
         timeout: float = 10.0,
     ) -> None:
@@ -39,6 +40,7 @@ class TrackerBase:
             flush_interval=flush_interval,
             max_queue=max_queue,
             max_retry_seconds=max_retry_seconds,
+            max_in_flight=max_in_flight,
             on_error=on_error,
             timeout=timeout,
         )

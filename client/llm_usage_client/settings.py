@@ -20,6 +20,7 @@ class Settings:
     flush_interval: float = 1.0
     max_queue: int = 100_000
     max_retry_seconds: float = 120.0
+    max_in_flight: int = 2
     timeout: float = 10.0
     on_error: Callable[[Rejected], None] | None = None
     stats: TrackerStats = field(default_factory=TrackerStats)
@@ -27,6 +28,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 1000:
             raise ValueError("batch_size must be between 1 and 1000 (the server's batch limit)")
+        if not 1 <= self.max_in_flight <= 16:
+            raise ValueError("max_in_flight must be between 1 and 16")
         self.graphql_url = self.url.rstrip("/") + ("" if self.url.rstrip("/").endswith("/graphql") else "/graphql")
 
     @property

@@ -1,5 +1,6 @@
-"""UsageTracker: `track()` queues and returns at once; a background thread sends batches. The thread survives
-any exception: what it could not send is reported to on_error and counted, and it goes on with the next batch."""
+"""UsageTracker: `track()` queues and returns at once; background threads send batches, `max_in_flight` of them at
+once (one batch is stored while the next is parsed). A thread survives any exception: what it could not send is
+reported to on_error and counted, and it goes on with the next batch."""
 
 from __future__ import annotations
 
@@ -25,13 +26,17 @@ class UsageTracker(TrackerBase):
 
     def __init__(self, url: str, api_key: str, **options: Any) -> None:
         """Options: workspace_id, batch_size=500, flush_interval=1.0, max_queue=100_000,
-        max_retry_seconds=120.0, on_error, timeout=10.0."""
+        max_retry_seconds=120.0, max_in_flight=2, on_error, timeout=10.0."""
         super().__init__(url, api_key, **options)
         self.condition = threading.Condition()
         self.in_flight = 0
         self.http = httpx.Client(timeout=self.settings.timeout, headers=self.settings.headers)
-        self.thread = threading.Thread(target=self._run, name="llm-usage-tracker", daemon=True)
-        self.thread.start()
+        self.threads = [
+            threading.Thread(target=self._run, name=f"llm-usage-tracker-{number}", daemon=True)
+            for number in range(self.settings.max_in_flight)
+        ]
+        for thread in self.threads:
+            thread.start()
         atexit.register(self.close)
 
     def _put(self, event: dict[str, Any]) -> bool:
@@ -72,23 +77,28 @@ class UsageTracker(TrackerBase):
                 self.flushing -= 1
 
     def close(self, timeout: float | None = 30.0) -> None:
-        """Flush, then stop the thread. Registered at exit."""
+        """Flush, then stop the threads. Registered at exit."""
         if self.closing:
             return
         self.flush(timeout)
         with self.condition:
             self.closing = True
             self.condition.notify_all()
-        self.thread.join(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         self.http.close()
         atexit.unregister(self.close)
 
     def _take(self) -> list[dict[str, Any]]:
         with self.condition:
             size = self.settings.batch_size
-            waiting = not self.queue or (len(self.queue) < size and not self.flushing)
-            if waiting and not self.closing:
-                self.condition.wait(self.settings.flush_interval)
+            due = time.monotonic() + self.settings.flush_interval
+            while (not self.queue or (len(self.queue) < size and not self.flushing)) and not self.closing:
+                left = due - time.monotonic()
+                if left <= 0:
+                    break
+                self.condition.wait(left)
             batch = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
             self.in_flight += len(batch)
             return batch
