@@ -10,7 +10,7 @@ executing coroutines hold it), and nothing calls them after."""
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLResolveInfoHelpers
@@ -20,21 +20,19 @@ from graphql.execution import Executor
 class AcyclicExecutor(Executor[Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        gather = weakref.WeakMethod(self.gather_async_work)
-        track = weakref.WeakMethod(self.track_async_work)
-
-        def gather_while_running(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
-            gathered: Awaitable[list[Any]] = running(gather)(values)
-            return gathered
-
-        def track_while_running(values: Sequence[Any]) -> None:
-            running(track)(values)
-
-        self.async_helpers = GraphQLResolveInfoHelpers(gather=gather_while_running, track=track_while_running)
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            gather=weakly(self.gather_async_work), track=weakly(self.track_async_work)
+        )
 
 
-def running(method: weakref.WeakMethod[Any]) -> Any:
-    found = method()
-    if found is None:
-        raise RuntimeError("the operation's execution has ended")
-    return found
+def weakly(method: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`method`, called through a weak reference to its executor."""
+    reference = weakref.WeakMethod(method)
+
+    def call(values: Any) -> Any:
+        found = reference()
+        if found is None:
+            raise RuntimeError("the operation's execution has ended")
+        return found(values)
+
+    return call
