@@ -74,7 +74,7 @@ class AsyncUsageTracker(TrackerBase):
 
     async def _run(self) -> None:
         """One sender: takes the next batch when there is one, full or due, while the others deliver theirs."""
-        size = self.settings.batch_size
+        size, loop = self.settings.batch_size, asyncio.get_running_loop()
         while True:
             if not self.queue:
                 if not self.sending:
@@ -84,9 +84,9 @@ class AsyncUsageTracker(TrackerBase):
                 self.wake.clear()
                 await self.wake.wait()
                 continue
-            due = asyncio.get_running_loop().time() + self.settings.flush_interval
+            due = loop.time() + self.settings.flush_interval
             while len(self.queue) < size and not self.flushing and not self.closing:
-                left = due - asyncio.get_running_loop().time()
+                left = due - loop.time()
                 if left <= 0:
                     break
                 self.wake.clear()
@@ -100,8 +100,6 @@ class AsyncUsageTracker(TrackerBase):
                 await self._deliver(batch)
             finally:
                 self.sending -= 1
-            if not self.queue and not self.sending:
-                self.idle.set()
 
     async def _deliver(self, batch: list[dict[str, Any]]) -> None:
         """As UsageTracker._deliver: the same Delivery, awaited; cancellation alone stops it."""
