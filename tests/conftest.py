@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,19 @@ async def client(container: ApplicationContainer) -> AsyncIterator[httpx.AsyncCl
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://llm-usage.test") as client:
         yield client
+
+
+@contextmanager
+def swapped(container: ApplicationContainer, provider: providers.Provider[Any], replacement: Any) -> Iterator[None]:
+    """`provider` gives `replacement` inside the block; the services, built once per process, are built again
+    around it on the way in and out."""
+    provider.override(providers.Object(replacement))
+    container.reset_singletons()
+    try:
+        yield
+    finally:
+        provider.reset_last_overriding()
+        container.reset_singletons()
 
 
 class GraphQLClient:

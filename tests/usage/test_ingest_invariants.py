@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dependency_injector import providers
-
 from modules.core.principal import Scope
 from modules.usage.rollups.writer import RollupWriter
-from tests.conftest import create_key
+from tests.conftest import create_key, swapped
 
 TRACK_BATCH = (
     "mutation($inputs: [TrackUsageInput!]!) { trackUsageBatch(inputs: $inputs) "
@@ -58,13 +56,8 @@ async def test_a_failure_in_a_stored_events_hook_stores_no_event(gql, workspace,
         async def on_stored(self, session, events):
             raise RuntimeError("rollup failed")
 
-    container.usage.rollups.override(providers.Object(FailingRollups()))
-    container.reset_singletons()  # the services are built once: again, now with the failing hook
-    try:
+    with swapped(container, container.usage.rollups, FailingRollups()):
         error = await gql.error(TRACK_BATCH, inputs=[call("acme", "r1"), call("acme", "r2")])
-    finally:
-        container.usage.rollups.reset_override()
-        container.reset_singletons()
     assert error["extensions"]["code"] == "INTERNAL"
     assert await events_of(gql, "acme") == 0  # read from the events, not a rollup
     retried = (await gql.data(TRACK_BATCH, inputs=[call("acme", "r1"), call("acme", "r2")]))["trackUsageBatch"]

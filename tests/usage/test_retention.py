@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dependency_injector import providers
 
 from modules.usage.retention import service as retention_module
 from modules.usage.retention.service import UsageRetention
 from service.config import Settings, positive_days
+from tests.conftest import swapped
 from tests.documents import TRACK_BATCH
 
 DAY0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -59,15 +59,14 @@ async def test_without_retention_nothing_is_deleted(gql, workspace, database):
 
 
 async def test_ingestion_refuses_events_retention_would_delete(gql, workspace, container):
-    container.settings.override(providers.Object(Settings(max_event_age_days=35, retention_days=2)))
-    container.reset_singletons()  # the services are built once: again, with these settings
     now = datetime.now(UTC)
     event = {"workspaceId": "acme", "provider": "openai", "model": "gpt-4o", "promptTokens": 1, "completionTokens": 1}
-    error = await gql.error(TRACK_BATCH, inputs=[{**event, "occurredAt": (now - timedelta(days=3)).isoformat()}])
+    with swapped(container, container.settings, Settings(max_event_age_days=35, retention_days=2)):
+        error = await gql.error(TRACK_BATCH, inputs=[{**event, "occurredAt": (now - timedelta(days=3)).isoformat()}])
+        accepted = await gql.data(TRACK_BATCH, inputs=[{**event, "occurredAt": (now - timedelta(days=1)).isoformat()}])
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "occurredAt"
     assert "more than 2 days ago" in error["message"]
-    accepted = await gql.data(TRACK_BATCH, inputs=[{**event, "occurredAt": (now - timedelta(days=1)).isoformat()}])
     assert accepted["trackUsageBatch"]["insertedCount"] == 1
 
 

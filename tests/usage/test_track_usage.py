@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from dependency_injector import providers
 
 from modules.users.service import UserService
+from tests.conftest import swapped
 
 EVENT_FIELDS = """id workspaceId requestId occurredAt receivedAt provider model providerInstanceId taskType userId
 sessionId promptTokens completionTokens totalTokens cachedPromptTokens cacheWriteTokens reasoningTokens costUsd
@@ -136,15 +136,11 @@ async def test_a_batch_is_stored_whole_or_not_at_all_when_the_database_fails(gql
             raise RuntimeError("disk full")
 
     real = container.users.service()
-    container.users.service.override(
-        providers.Object(FailingUsers(database=real.database, repository=real.repository, workspaces=real.workspaces))
-    )
-    container.reset_singletons()  # the services are built once: again, now with the failing one
-    error = await gql.error(TRACK_BATCH, inputs=[call(requestId=f"r{i}", userId="u") for i in range(3)])
+    failing = FailingUsers(database=real.database, repository=real.repository, workspaces=real.workspaces)
+    with swapped(container, container.users.service, failing):
+        error = await gql.error(TRACK_BATCH, inputs=[call(requestId=f"r{i}", userId="u") for i in range(3)])
     assert error["extensions"]["code"] == "INTERNAL"
     assert "disk full" not in error["message"]
-    container.users.service.reset_override()
-    container.reset_singletons()
     assert (await totals(gql))["calls"] == 0
 
 
