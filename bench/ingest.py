@@ -287,26 +287,10 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
             await connection.close()
 
             async def singles(clients: int, requests: int) -> tuple[float, float, float]:
-                """Requests/s, p50 and p99 (ms) of single trackUsage calls from `clients` at once, sent by aiohttp:
-                httpx took ~0.7 ms of CPU a request more, on the cores the server shares."""
-                latencies: list[float] = []
-                connector = aiohttp.TCPConnector(limit=clients)
-                async with aiohttp.ClientSession(
-                    f"http://127.0.0.1:{PORT}", connector=connector, headers={"Authorization": f"Bearer {key}"}
-                ) as session:
-
-                    async def send(count: int) -> None:
-                        for _ in range(count):
-                            item = usage_input(rng, now)
-                            begun = time.perf_counter()
-                            body = {"query": TRACK_ONE, "variables": {"i": item}}
-                            async with session.post("/graphql", json=body) as response:
-                                answer = await response.json()
-                            latencies.append(time.perf_counter() - begun)
-                            assert answer == {"data": {"trackUsage": {"duplicate": False}}}, answer
-
-                    started = time.perf_counter()
-                    await rss.watch(asyncio.gather(*(send(requests // clients) for _ in range(clients))))
+                """Requests/s, p50 and p99 (ms) of single trackUsage calls from `clients` at once."""
+                items = [usage_input(rng, now) for _ in range(requests // clients * clients)]
+                started = time.perf_counter()
+                latencies = await rss.watch(single_calls(f"http://127.0.0.1:{PORT}", key, items, clients))
                 rate = len(latencies) / (time.perf_counter() - started)
                 ordered = sorted(latencies)
                 return rate, statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.99) - 1] * 1000
@@ -365,6 +349,25 @@ async def run(dsn: str, key: str, workspace_id: str) -> None:
         server.wait(60)
 
 
+async def single_calls(url: str, key: str | None, items: list[dict[str, Any]], clients: int) -> list[float]:
+    """Each item sent as one trackUsage call by `clients` at once, through aiohttp (httpx took ~0.7 ms of CPU a
+    request more, on the cores the server shares); the latency of each, in seconds."""
+    latencies: list[float] = []
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    async with aiohttp.ClientSession(url, connector=aiohttp.TCPConnector(limit=clients), headers=headers) as session:
+
+        async def send(mine: list[dict[str, Any]]) -> None:
+            for item in mine:
+                begun = time.perf_counter()
+                async with session.post("/graphql", json={"query": TRACK_ONE, "variables": {"i": item}}) as response:
+                    answer = await response.json()
+                latencies.append(time.perf_counter() - begun)
+                assert answer == {"data": {"trackUsage": {"duplicate": False}}}, answer
+
+        await asyncio.gather(*(send(items[n::clients]) for n in range(clients)))
+    return latencies
+
+
 async def post_floor(http: httpx.AsyncClient, body: dict[str, Any]) -> Any:
     """A do-nothing request, sent again if the server closed its idle keep-alive connection as it was reused."""
     try:
@@ -405,20 +408,9 @@ async def measure_floor(rng: random.Random, now: datetime) -> tuple[float, float
             batch_rate = FLOOR_BATCHES * BATCH / (time.perf_counter() - started)
             items = [usage_input(rng, now) for _ in range(SINGLES)]
 
-            connector = aiohttp.TCPConnector(limit=SINGLE_CLIENTS)
-            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", connector=connector) as session:
-
-                async def send_singles(mine: list[dict[str, Any]]) -> None:
-                    for item in mine:  # sent as the service's singles are
-                        async with session.post(
-                            "/graphql", json={"query": TRACK_ONE, "variables": {"i": item}}
-                        ) as sent:
-                            body = await sent.json()
-                        assert body == {"data": {"trackUsage": {"duplicate": False}}}, body
-
-                started = time.perf_counter()
-                await asyncio.gather(*(send_singles(items[n::SINGLE_CLIENTS]) for n in range(SINGLE_CLIENTS)))
-                single_rate = len(items) / (time.perf_counter() - started)
+            started = time.perf_counter()
+            await single_calls(f"http://127.0.0.1:{port}", None, items, SINGLE_CLIENTS)
+            single_rate = len(items) / (time.perf_counter() - started)
     finally:
         floor.terminate()
         floor.wait(30)

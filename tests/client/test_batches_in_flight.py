@@ -10,6 +10,7 @@ import threading
 
 import httpx
 import pytest
+from llm_usage_client import UsageTracker
 from llm_usage_client.queueing import TrackerBase
 
 from tests.client.trackers import FLAVOURS, call, run
@@ -101,8 +102,6 @@ def test_batches_travel_side_by_side_and_arrive_once(tenant, flavour, in_flight)
 
 
 def test_max_in_flight_is_checked():
-    from llm_usage_client import UsageTracker
-
     for wrong in (0, 17):
         with pytest.raises(ValueError, match="max_in_flight must be between 1 and 16"):
             UsageTracker("http://llm-usage.test", "llmu_key", max_in_flight=wrong)
