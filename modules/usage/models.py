@@ -206,6 +206,20 @@ class DailyUserUsageRow(RollupSums, Base):
     user_id: Mapped[str] = mapped_column(Text)
 
 
+class WeeklyUserUsageRow(RollupSums, Base):
+    """usage_user_daily's sums per UTC week (Monday to Sunday) instead of day: a month's ranking reads its whole
+    weeks here and only the days at its edges from the daily rows (at 10M events 149,000 daily rows a month
+    for 5,000 users, ~60,000 this way)."""
+
+    __tablename__ = "usage_user_weekly"
+    __table_args__ = (Index("uq_usage_user_weekly_key", "workspace_id", "week", "user_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    week: Mapped[date] = mapped_column(Date)  # the Monday the UTC week starts on
+    user_id: Mapped[str] = mapped_column(Text)
+
+
 class DailyLatencyRow(Base):
     """Log-spaced histograms of durations and times to first token per workspace, UTC day, provider and model,
     and per day over every model (provider and model null: what totals read, a few hundred rows a day)
@@ -234,3 +248,32 @@ class DailyLatencyRow(Base):
     log_bucket: Mapped[int] = mapped_column(SmallInteger)
     durations: Mapped[int] = mapped_column(BigInteger)  # calls whose duration_ms falls in the bucket
     ttfts: Mapped[int] = mapped_column(BigInteger)  # calls whose time_to_first_token_ms falls in it
+
+
+class WeeklyLatencyRow(Base):
+    """usage_latency_daily's histograms per UTC week (Monday to Sunday) instead of day: percentiles of a month
+    merge its whole weeks from here and only the days at its edges from the daily rows (at 10M events, the
+    per-model rows of a month: 130,000 daily, ~57,000 this way)."""
+
+    __tablename__ = "usage_latency_weekly"
+    __table_args__ = (
+        Index(
+            "uq_usage_latency_weekly_key",
+            "workspace_id",
+            "week",
+            "provider",
+            "model",
+            "log_bucket",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    week: Mapped[date] = mapped_column(Date)  # the Monday the UTC week starts on
+    provider: Mapped[str | None] = mapped_column(Text)  # null: every provider and model
+    model: Mapped[str | None] = mapped_column(Text)
+    log_bucket: Mapped[int] = mapped_column(SmallInteger)
+    durations: Mapped[int] = mapped_column(BigInteger)
+    ttfts: Mapped[int] = mapped_column(BigInteger)

@@ -11,7 +11,7 @@ import pytest
 
 from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds
-from modules.usage.analytics.sources import DAILY, EVENTS, HOURLY, USER_DAILY, source_for
+from modules.usage.analytics.sources import DAILY, EVENTS, HOURLY, USER_DAILY, USER_WEEKLY, source_for
 from modules.usage.records import TagCondition, UsageFilterSpec, UsageStatus
 
 W = uuid.uuid4()
@@ -19,6 +19,7 @@ SUMS = MetricNeeds(duration_percentiles=False, ttft_percentiles=False, distinct_
 PERCENTILES = MetricNeeds(distinct_users=False)
 DAY = datetime(2026, 3, 10, tzinfo=UTC)
 HOUR = DAY + timedelta(hours=10)
+MONDAY = datetime(2026, 3, 9, tzinfo=UTC)
 
 
 def spec(**fields) -> UsageFilterSpec:
@@ -69,11 +70,38 @@ CASES = [
         MetricNeeds(duration_percentiles=False, ttft_percentiles=False),
         (),
         (),
+        USER_WEEKLY,
+    ),
+    # Per user: whole UTC weeks (Monday to Sunday) from the weekly rows, other whole days from the daily ones.
+    ("the events naming a user", spec(with_user=True), SUMS, (), (), USER_WEEKLY),
+    ("one user", spec(user_id="alice"), SUMS, (), (), USER_WEEKLY),
+    ("some users", spec(user_ids=("alice", "bob")), SUMS, (), (), USER_WEEKLY),
+    (
+        "one user's whole weeks",
+        spec(user_id="alice", start=MONDAY, end=MONDAY + timedelta(weeks=2)),
+        SUMS,
+        (),
+        (),
+        USER_WEEKLY,
+    ),
+    ("one user from a Tuesday", spec(user_id="alice", start=DAY), SUMS, (), (), USER_DAILY),
+    ("one user to a Sunday", spec(user_id="alice", end=MONDAY - timedelta(days=1)), SUMS, (), (), USER_DAILY),
+    (
+        "users' daily series buckets",
+        spec(with_user=True, start=MONDAY),
+        SUMS,
+        (UsageDimension.USER,),
+        (MONDAY, MONDAY + timedelta(days=1)),
         USER_DAILY,
     ),
-    ("the events naming a user", spec(with_user=True), SUMS, (), (), USER_DAILY),
-    ("one user", spec(user_id="alice"), SUMS, (), (), USER_DAILY),
-    ("some users", spec(user_ids=("alice", "bob")), SUMS, (), (), USER_DAILY),
+    (
+        "users' weekly series buckets",
+        spec(with_user=True, start=MONDAY),
+        SUMS,
+        (UsageDimension.USER,),
+        (MONDAY, MONDAY + timedelta(weeks=1)),
+        USER_WEEKLY,
+    ),
     ("one user's hours", spec(user_id="alice", start=HOUR), SUMS, (), (), EVENTS),
     ("a user and a model", spec(user_id="alice", model="gpt-4o"), SUMS, (), (), EVENTS),
     ("a model", spec(model="gpt-4o"), SUMS, (), (), DAILY),
@@ -86,7 +114,7 @@ CASES = [
     ("by model", spec(), SUMS, (UsageDimension.MODEL,), (), DAILY),
     ("by task type, by the hour", spec(start=HOUR), SUMS, (UsageDimension.TASK_TYPE,), (), EVENTS),
     ("by provider, by the hour", spec(start=HOUR), SUMS, (UsageDimension.PROVIDER, UsageDimension.STATUS), (), HOURLY),
-    ("by user, of the events naming one", spec(with_user=True), SUMS, (UsageDimension.USER,), (), USER_DAILY),
+    ("by user, of the events naming one", spec(with_user=True), SUMS, (UsageDimension.USER,), (), USER_WEEKLY),
     ("by user and model", spec(with_user=True), SUMS, (UsageDimension.USER, UsageDimension.MODEL), (), EVENTS),
     ("by session", spec(), SUMS, (UsageDimension.SESSION,), (), EVENTS),
     ("by error type", spec(), SUMS, (UsageDimension.ERROR_TYPE,), (), EVENTS),

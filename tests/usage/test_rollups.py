@@ -287,7 +287,14 @@ async def test_rebuilding_the_rollups_gives_back_what_the_insert_path_kept(datab
         await session.execute(text("DELETE FROM usage_hourly"))
         await session.execute(text("UPDATE usage_daily SET calls = calls + 1000"))
         rows = await rebuild(session)
-        assert set(rows) == {"usage_daily", "usage_hourly", "usage_user_daily", "usage_latency_daily"}
+        assert set(rows) == {
+            "usage_daily",
+            "usage_hourly",
+            "usage_user_daily",
+            "usage_user_weekly",
+            "usage_latency_daily",
+            "usage_latency_weekly",
+        }
         assert min(rows.values()) > 0
         rebuilt = [await UsageAggregates().totals(session, s, CHEAP, source) for source, s in
                    [(DAILY, spec), (HOURLY, spec), (USER_DAILY, users)]]  # fmt: skip

@@ -180,7 +180,7 @@ class SeriesReader:
             statement = statement.group_by(text("bucket"))
             order = [text("bucket")]
         if source.rollup and wants_percentiles(needs):
-            hist = latency_rows(spec, by_model=grouping is not None)
+            hist = latency_rows(spec, by_model=grouping is not None, bounds=bounds)
             latency_keys = grouping.columns(hist) if grouping else []
             latency = histogram_percentiles(
                 needs,

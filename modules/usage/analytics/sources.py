@@ -27,7 +27,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from modules.usage.analytics.dimensions import DIMENSION_COLUMNS, UsageDimension
 from modules.usage.analytics.metrics import ALL_METRICS, TOKEN_COLUMNS, MetricNeeds, metric_columns, pruned
 from modules.usage.filter.conditions import column_conditions, filter_conditions, filtered_columns
-from modules.usage.models import DailyLatencyRow, DailyUsageRow, DailyUserUsageRow, HourlyUsageRow
+from modules.usage.models import (
+    DailyLatencyRow,
+    DailyUsageRow,
+    DailyUserUsageRow,
+    HourlyUsageRow,
+    WeeklyLatencyRow,
+    WeeklyUserUsageRow,
+)
 from modules.usage.models import UsageEventRow as Event
 from modules.usage.records import UsageFilterSpec
 
@@ -35,7 +42,7 @@ from modules.usage.records import UsageFilterSpec
 @dataclass(frozen=True)
 class Source:
     table: Any
-    bucket: str | None = None  # the rollup's time column ("day" or "hour"); None for the events
+    bucket: str | None = None  # the rollup's time column ("hour", "day" or "week"); None for the events
     # A split window (split.py): `table` is the union of `parts` as rows of the rollup `shape`, each part
     # under the query's conditions already.
     shape: Any = None
@@ -111,7 +118,7 @@ class Source:
         if self.bucket == "hour":
             hour: SQLColumnExpression[datetime] = self.table.hour
             return hour
-        return day_start(self.table.day)
+        return day_start(getattr(self.table, str(self.bucket)))  # a day, or the Monday a week starts on
 
     def metrics(self, needs: MetricNeeds = ALL_METRICS) -> list[ColumnElement[Any]]:
         """The labels of metric_columns; on a rollup, the metrics it cannot hold are null (and never asked)."""
@@ -147,7 +154,8 @@ class Source:
         utc = moment.astimezone(UTC)
         if self.bucket == "hour":
             return utc.minute == 0 and utc.second == 0 and utc.microsecond == 0
-        return utc.timetz() == time(0, tzinfo=UTC)
+        midnight = utc.timetz() == time(0, tzinfo=UTC)
+        return midnight and (self.bucket != "week" or utc.weekday() == 0)
 
     def _bucket_of(self, moment: datetime) -> Any:
         utc = moment.astimezone(UTC)
@@ -168,11 +176,19 @@ EVENTS = Source(Event)
 DAILY = Source(DailyUsageRow, "day")
 HOURLY = Source(HourlyUsageRow, "hour")
 USER_DAILY = Source(DailyUserUsageRow, "day")
+USER_WEEKLY = Source(WeeklyUserUsageRow, "week")
 # Percentiles only: counts per latency bucket beside a rollup's sums (histograms.py), never a source of sums.
 HISTOGRAMS = Source(DailyLatencyRow, "day")
+HISTOGRAMS_WEEKLY = Source(WeeklyLatencyRow, "week")
 SUMS_ONLY = MetricNeeds(duration_percentiles=False, ttft_percentiles=False, distinct_users=False, sums=frozenset())
-# Smallest first: a daily row sums what up to 24 hourly rows do; per-user rows answer only per-user questions.
-ROLLUPS = (DAILY, HOURLY, USER_DAILY)
+# Smallest first: a daily row sums what up to 24 hourly rows do, a weekly one what 7 daily ones do; per-user rows
+# answer only per-user questions.
+ROLLUPS = (DAILY, HOURLY, USER_WEEKLY, USER_DAILY)
+# The rollup of the same rows by a finer bucket: what a split window (split.py) reads at the edges of the
+# coarser one's buckets.
+FINER = {DAILY: HOURLY, USER_WEEKLY: USER_DAILY, HISTOGRAMS_WEEKLY: HISTOGRAMS}
+# The weekly rollup beside a daily one: a window of whole days that holds a whole week reads its weeks there.
+WEEKLY = {USER_DAILY: USER_WEEKLY, HISTOGRAMS: HISTOGRAMS_WEEKLY}
 
 
 def source_for(

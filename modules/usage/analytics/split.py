@@ -1,7 +1,8 @@
-"""Windows not aligned to a rollup's buckets, read as the union of aligned pieces: whole UTC days from a
-daily rollup, the whole hours at its edges from the hourly one (when that holds what the query asks), and
-the minutes left from the events, summed into rows of the same shape with the rollup writer's own sums.
-The readers then sum that union as they sum a rollup, so each summing query is still written once."""
+"""Windows not aligned to a rollup's buckets, read as the union of aligned pieces: whole UTC weeks from a
+weekly rollup (per user, latency histograms), whole UTC days from a daily one, the whole hours at its edges
+from the hourly one (when that holds what the query asks), and the minutes left from the events, summed into
+rows of the same shape with the rollup writer's own sums. The readers then sum that union as they sum a
+rollup, so each summing query is still written once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Date,
+    DateTime,
     Select,
     case,
     cast,
@@ -28,15 +30,25 @@ from sqlalchemy.orm import aliased
 
 from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.metrics import MetricNeeds
-from modules.usage.analytics.sources import EVENTS, HISTOGRAMS, HOURLY, ROLLUPS, Source, source_for
+from modules.usage.analytics.sources import (
+    EVENTS,
+    FINER,
+    HISTOGRAMS,
+    HISTOGRAMS_WEEKLY,
+    ROLLUPS,
+    WEEKLY,
+    Source,
+    source_for,
+)
 from modules.usage.filter.conditions import filter_conditions, filtered_columns
 from modules.usage.models import DailyLatencyRow as Latency
 from modules.usage.models import UsageEventRow as Event
+from modules.usage.models import WeeklyLatencyRow as WeeklyLatency
 from modules.usage.records import UsageFilterSpec
 from modules.usage.rollups.latency import bucket_sql
 from modules.usage.rollups.writer import BUCKETS, SUMS
 
-STEP = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+STEP = {"week": timedelta(weeks=1), "day": timedelta(days=1), "hour": timedelta(hours=1)}
 
 
 @dataclass(frozen=True)
@@ -67,8 +79,10 @@ def _floor(moment: datetime, source: Source, *, up: bool) -> datetime:
     """The bucket boundary of `source` at or below `moment` (at or above it when `up`), in UTC."""
     utc = moment.astimezone(UTC)
     base = utc.replace(minute=0, second=0, microsecond=0)
-    if source.bucket == "day":
+    if source.bucket in ("day", "week"):
         base = base.replace(hour=0)
+    if source.bucket == "week":
+        base -= timedelta(days=base.weekday())  # back to Monday
     return base + STEP[str(source.bucket)] if up and base != utc else base
 
 
@@ -83,17 +97,25 @@ def split_for(
     query (all but its ends), over the union of pieces, when any piece is a rollup's; else the events.
     Percentiles are split only when the window holds a whole day: else the histograms would add nothing
     but their 2% to an events scan of the same size."""
-    found = source_for(spec, needs, dimensions, bounds, percentile_dimensions)
-    if found is not EVENTS:
-        return found
     asked = (dimensions, bounds, percentile_dimensions)
+    found = source_for(spec, needs, *asked)
+    if found is not EVENTS:
+        weekly = WEEKLY.get(found)
+        if weekly is not None and weekly.holds(spec, needs, *asked):
+            weeks = pieces(spec.start, spec.end, [weekly, found])
+            if any(p.source is weekly for p in weeks):
+                return split(spec, weekly, weeks)
+        return found
     for source in ROLLUPS:
         if not source.holds(spec, needs, *asked):
             continue
-        finer = [HOURLY] if source.bucket == "day" and HOURLY.holds(spec, needs, *asked) else []
-        found_pieces = pieces(spec.start, spec.end, [source, *finer, EVENTS])
+        finer = FINER.get(source)
+        chain = [source, *([finer] if finer is not None and finer.holds(spec, needs, *asked) else []), EVENTS]
+        found_pieces = pieces(spec.start, spec.end, chain)
         if not any(p.source.rollup for p in found_pieces):
             continue
+        if source.bucket == "week" and not any(p.source is source for p in found_pieces):
+            continue  # no whole week: the daily rollup next reads the same days without the union
         percentiles = needs.duration_percentiles or needs.ttft_percentiles
         if percentiles and not any(p.source.rollup for p in pieces(spec.start, spec.end, [HISTOGRAMS, EVENTS])):
             continue
@@ -111,14 +133,15 @@ def split(spec: UsageFilterSpec, shape: Source, parts: Sequence[Piece]) -> Sourc
 def _shaped(spec: UsageFilterSpec, shape: Source, source: Source) -> Select[Any]:
     """The rows of `source` in [spec.start, spec.end) as rows of `shape`: a rollup's as they are (a finer
     bucket's moved to the coarser one holding it; columns it lacks null: asked only when not needed), the
-    events' summed by the shape's key as the rollup writer sums them."""
+    events' summed by the shape's key as the rollup writer sums them (a finer piece is never more than a few
+    days, so its rows summed again by the coarser bucket would save nothing)."""
     columns = shape.table.__table__.columns
     if source.rollup:
         table = source.table
         selected: list[ColumnElement[Any]] = []
         for column in columns:
             if column.name == shape.bucket and source.bucket != shape.bucket:
-                selected.append(cast(func.timezone("UTC", table.hour), Date).label(column.name))
+                selected.append(coarser_bucket(table, str(source.bucket), column.name).label(column.name))
             elif column.name in table.__table__.columns:
                 selected.append(getattr(table, column.name).label(column.name))
             else:
@@ -139,21 +162,44 @@ def _shaped(spec: UsageFilterSpec, shape: Source, source: Source) -> Select[Any]
     )
 
 
-def latency_rows(spec: UsageFilterSpec, *, by_model: bool) -> Any:
-    """usage_latency_daily's rows of the filter at one level (per model when `by_model` or the filter names
-    a provider or model, else the far fewer rows of every model),
-    as a from-object with its columns; whole UTC days from the table, the edges' events bucketed by the same
-    SQL the histograms are written with (so a percentile stays within 1.96%: rollups/latency.py)."""
+def coarser_bucket(table: Any, bucket: str, coarser: str) -> ColumnElement[Any]:
+    """The `coarser` bucket ("day" or "week", a date) holding a rollup row of `table` by `bucket` (UTC)."""
+    day = getattr(table, bucket) if bucket == "day" else cast(func.timezone("UTC", table.hour), Date)
+    if coarser == "day":
+        return day
+    return cast(func.date_trunc("week", cast(day, DateTime)), Date)  # a date as a timestamp: no time zone
+
+
+def latency_rows(spec: UsageFilterSpec, *, by_model: bool, bounds: Sequence[datetime] = ()) -> Any:
+    """The latency histograms' rows of the filter at one level (per model when `by_model` or the filter names
+    a provider or model, else the far fewer rows of every model), as usage_latency_daily rows (a from-object
+    with its columns): whole UTC weeks from usage_latency_weekly (their `day` the Monday; only where every
+    series bound in `bounds` is a Monday, so a week lies in one bucket), whole UTC days from usage_latency_daily,
+    the edges' events bucketed by the same SQL the histograms are written with (so a percentile stays within
+    1.96%: rollups/latency.py)."""
     by_model = by_model or bool(filtered_columns(spec) & {"provider", "model"})
-    level = Latency.model.is_not(None) if by_model else Latency.model.is_(None)
+    levels = {
+        HISTOGRAMS: Latency.model.is_not(None) if by_model else Latency.model.is_(None),
+        HISTOGRAMS_WEEKLY: WeeklyLatency.model.is_not(None) if by_model else WeeklyLatency.model.is_(None),
+    }
+    weekly = all(map(HISTOGRAMS_WEEKLY.aligned, bounds))
     selects: list[Select[Any]] = []
-    for piece in pieces(spec.start, spec.end, [HISTOGRAMS, EVENTS]):
+    for piece in pieces(spec.start, spec.end, [HISTOGRAMS_WEEKLY, HISTOGRAMS, EVENTS][0 if weekly else 1 :]):
         within = replace(spec, start=piece.start, end=piece.end)
-        if piece.source.rollup:
-            selects.append(select(Latency).where(*HISTOGRAMS.conditions(within), level))
-            continue
-        selects.append(_edge_histograms(within, by_model))
+        if piece.source is HISTOGRAMS_WEEKLY:
+            selects.append(_weekly_histograms(within, levels[HISTOGRAMS_WEEKLY]))
+        elif piece.source.rollup:
+            selects.append(select(Latency).where(*HISTOGRAMS.conditions(within), levels[HISTOGRAMS]))
+        else:
+            selects.append(_edge_histograms(within, by_model))
     return aliased(Latency, union_all(*selects).subquery("latency"), adapt_on_names=True)
+
+
+def _weekly_histograms(spec: UsageFilterSpec, level: ColumnElement[bool]) -> Select[Any]:
+    """usage_latency_weekly's rows of [spec.start, spec.end) (whole weeks) as usage_latency_daily rows."""
+    w = WeeklyLatency
+    columns: list[Any] = [w.id, w.workspace_id, w.week.label("day"), w.provider, w.model, w.log_bucket, w.durations]
+    return select(*columns, w.ttfts).where(*HISTOGRAMS_WEEKLY.conditions(spec), level)
 
 
 def _edge_histograms(spec: UsageFilterSpec, by_model: bool) -> Select[Any]:

@@ -1,4 +1,5 @@
-"""The rollups (usage_daily, usage_hourly, usage_user_daily, and the latency histograms usage_latency_daily):
+"""The rollups (usage_daily, usage_hourly, usage_user_daily and usage_user_weekly, and the latency histograms
+usage_latency_daily and usage_latency_weekly):
 sums of the events per key, written in the transaction that stores events (and moved when events are
 re-costed), read instead of the events by the queries they can answer (sources.py).
 
@@ -15,13 +16,27 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modules.core.database import for_this_transaction
-from modules.usage.models import DailyLatencyRow, DailyUsageRow, DailyUserUsageRow, HourlyUsageRow, RollupSums
+from modules.usage.models import (
+    DailyLatencyRow,
+    DailyUsageRow,
+    DailyUserUsageRow,
+    HourlyUsageRow,
+    RollupSums,
+    WeeklyLatencyRow,
+    WeeklyUserUsageRow,
+)
 from modules.usage.records import UsageEvent
 from modules.usage.rollups.latency import bucket_sql
 
-ROLLUP_TABLES: tuple[type[RollupSums], ...] = (DailyUsageRow, HourlyUsageRow, DailyUserUsageRow)
-# The bucket a rollup row stands for, from the event's time; both in UTC whatever the session's time zone.
-BUCKETS = {"day": "(occurred_at AT TIME ZONE 'UTC')::date", "hour": "date_trunc('hour', occurred_at, 'UTC')"}
+ROLLUP_TABLES: tuple[type[RollupSums], ...] = (DailyUsageRow, HourlyUsageRow, DailyUserUsageRow, WeeklyUserUsageRow)
+LATENCY_TABLES: tuple[type[DailyLatencyRow] | type[WeeklyLatencyRow], ...] = (DailyLatencyRow, WeeklyLatencyRow)
+# The bucket a rollup row stands for, from the event's time; all in UTC whatever the session's time zone (a week
+# by its Monday).
+BUCKETS = {
+    "day": "(occurred_at AT TIME ZONE 'UTC')::date",
+    "hour": "date_trunc('hour', occurred_at, 'UTC')",
+    "week": "date_trunc('week', occurred_at AT TIME ZONE 'UTC')::date",
+}
 # Each sum column, as an aggregate over usage_events.
 SUMS = {
     "calls": "count(*)",
@@ -82,28 +97,30 @@ class RollupStatements:
         )
 
 
-LATENCY_KEY = ("workspace_id", "day", "provider", "model", "log_bucket")
-
-
-def latency_adding(events: str, sign: str = ":sign") -> str:
+def latency_adding(
+    events: str, sign: str = ":sign", table: type[DailyLatencyRow | WeeklyLatencyRow] = DailyLatencyRow
+) -> str:
     """Adds `sign` times the events of `events` (the table, or a CTE of some of its rows) to the latency
-    histograms: each event counts once in the bucket of its duration and once in that of its time to first token
-    (where it has them), in its model's row and in the row of every model (provider and model null)."""
-    name = DailyLatencyRow.__tablename__
-    day = BUCKETS["day"]
-    positions = ", ".join(str(i + 1) for i in range(len(LATENCY_KEY)))
+    histograms of `table` (daily or weekly): each event counts once in the bucket of its duration and once in that
+    of its time to first token (where it has them), in its model's row and in the row of every model (provider and
+    model null)."""
+    name = table.__tablename__
+    period = "week" if table is WeeklyLatencyRow else "day"
+    key = ("workspace_id", period, "provider", "model", "log_bucket")
+    bucket = BUCKETS[period]
+    positions = ", ".join(str(i + 1) for i in range(len(key)))
     return (
-        f"INSERT INTO {name} ({', '.join(LATENCY_KEY)}, durations, ttfts) "
-        f"SELECT workspace_id, {day}, provider, model, measured.log_bucket, "
+        f"INSERT INTO {name} ({', '.join(key)}, durations, ttfts) "
+        f"SELECT workspace_id, {bucket}, provider, model, measured.log_bucket, "
         f"CAST({sign} AS integer) * count(*) FILTER (WHERE measured.is_duration), "
         f"CAST({sign} AS integer) * count(*) FILTER (WHERE NOT measured.is_duration) "
         f"FROM {events} CROSS JOIN LATERAL (VALUES "
         f"({bucket_sql('duration_ms')}, true), ({bucket_sql('time_to_first_token_ms')}, false)"
         ") AS measured (log_bucket, is_duration) "
         "WHERE measured.log_bucket IS NOT NULL "
-        f"GROUP BY GROUPING SETS ((workspace_id, {day}, provider, model, measured.log_bucket), "
-        f"(workspace_id, {day}, measured.log_bucket)) ORDER BY {positions} "
-        f"ON CONFLICT ({', '.join(LATENCY_KEY)}) DO UPDATE SET "
+        f"GROUP BY GROUPING SETS ((workspace_id, {bucket}, provider, model, measured.log_bucket), "
+        f"(workspace_id, {bucket}, measured.log_bucket)) ORDER BY {positions} "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
         f"durations = {name}.durations + excluded.durations, ttfts = {name}.ttfts + excluded.ttfts"
     )
 
@@ -114,7 +131,7 @@ def adding_everywhere(events_where: str) -> str:
     statement, so every transaction takes the rollups' rows in the same order. The events are read once (the
     `batch` CTE, materialised), not once per rollup: four index scans of a batch were three too many."""
     parts = [RollupStatements(table).adding("batch") for table in ROLLUP_TABLES]
-    parts.append(latency_adding("batch"))
+    parts += [latency_adding("batch", table=table) for table in LATENCY_TABLES]
     rollups = ", ".join(f"rollup_{n} AS ({part})" for n, part in enumerate(parts))
     return f"WITH batch AS MATERIALIZED (SELECT * FROM usage_events WHERE {events_where}), {rollups} SELECT 1"
 
@@ -136,15 +153,16 @@ def rebuild_statements() -> list[str]:
         rollup = RollupStatements(table)
         statements.append(f"DELETE FROM {rollup.name}")
         statements.append(rollup.adding("usage_events", sign="1"))
-    statements.append(f"DELETE FROM {DailyLatencyRow.__tablename__}")
-    statements.append(latency_adding("usage_events", sign="1"))
+    for latency in LATENCY_TABLES:
+        statements.append(f"DELETE FROM {latency.__tablename__}")
+        statements.append(latency_adding("usage_events", sign="1", table=latency))
     return statements
 
 
 async def rebuild(session: AsyncSession) -> dict[str, int]:
     """Rebuilds every rollup from the events, in the caller's transaction; rows per rollup. The rollups are
     locked against writes meanwhile (ingestion waits; reads go on), so no batch is counted twice or lost."""
-    names = [RollupStatements(table).name for table in ROLLUP_TABLES] + [DailyLatencyRow.__tablename__]
+    names = [RollupStatements(table).name for table in ROLLUP_TABLES] + [t.__tablename__ for t in LATENCY_TABLES]
     await session.execute(text(f"LOCK TABLE {', '.join(names)} IN EXCLUSIVE MODE"))
     for statement in rebuild_statements():
         await session.execute(text(statement))
