@@ -8,6 +8,8 @@ come from one row each and only the days at its edges from the daily rows (~60,0
 
 Both are filled from the daily rows already there, not from the events: the daily rows still count events
 that retention has deleted, and the weekly ones must agree with them (sums of sums, histograms by addition).
+They are inserted in key order, so a workspace's weeks lie together on disk as the insert path leaves them
+(in hash order a month of the 10M bench's latency weeks spread 14,741 rows over 10,716 heap pages).
 
 Revision ID: 0012
 Revises: 0011
@@ -52,12 +54,12 @@ WEEK = "date_trunc('week', day::timestamp)::date"  # a date as a timestamp: no t
 FILL_USERS = (
     f"INSERT INTO usage_user_weekly (workspace_id, week, user_id, {', '.join(SUMS)}) "
     f"SELECT workspace_id, {WEEK}, user_id, {', '.join(f'sum({s})' for s in SUMS)} "
-    "FROM usage_user_daily GROUP BY 1, 2, 3"
+    "FROM usage_user_daily GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 )
 FILL_LATENCY = (
     "INSERT INTO usage_latency_weekly (workspace_id, week, provider, model, log_bucket, durations, ttfts) "
     f"SELECT workspace_id, {WEEK}, provider, model, log_bucket, sum(durations), sum(ttfts) "
-    "FROM usage_latency_daily GROUP BY 1, 2, 3, 4, 5"
+    "FROM usage_latency_daily GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
 )
 
 
