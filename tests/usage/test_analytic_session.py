@@ -8,7 +8,10 @@ from sqlalchemy import text
 from modules.core.database import Database
 from modules.usage.analytics.reading import analytic_session
 
-SETTINGS = text("SELECT current_setting('plan_cache_mode'), current_setting('work_mem'), pg_backend_pid()")
+SETTINGS = text(
+    "SELECT current_setting('plan_cache_mode'), current_setting('work_mem'), current_setting('parallel_setup_cost'), "
+    "pg_backend_pid()"
+)
 
 
 async def test_the_settings_hold_in_the_read_and_not_after_it(database: Database) -> None:
@@ -18,7 +21,7 @@ async def test_the_settings_hold_in_the_read_and_not_after_it(database: Database
         inside = (await session.execute(SETTINGS)).one()
     async with database.session_factory() as session:
         after = (await session.execute(SETTINGS)).one()
-    assert default[:2] == ("auto", "4MB")
-    assert inside[:2] == ("force_custom_plan", "16MB")
-    assert after[:2] == default[:2]
-    assert len({default[2], inside[2], after[2]}) == 1  # one pooled connection throughout
+    assert default[:3] == ("auto", "4MB", "1000")
+    assert inside[:3] == ("force_custom_plan", "16MB", "10000")
+    assert after[:3] == default[:3]
+    assert len({default[3], inside[3], after[3]}) == 1  # one pooled connection throughout
