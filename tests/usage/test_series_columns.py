@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from strawberry.utils.str_converters import to_camel_case
 
 from modules.usage.types import UsageMetricsType
@@ -198,3 +199,50 @@ async def test_groups_of_equal_cost_are_ordered_by_calls_then_by_value_with_none
         ("c", [0, 1, 0], ["0", "0.5", "0"]),
         (None, [1, 0, 0], ["0.5", "0", "0"]),
     ]
+
+
+GROUPS_ONLY = "columns { starts groups { dimensions { value } metrics { calls costUsd p95DurationMs avgDurationMs } } }"
+GROUPS_AND_TOTALS = GROUPS_ONLY.replace("columns { starts", "columns { starts totals { calls }")
+BUCKET_GROUPS = "buckets { start groups { dimensions { value } metrics { calls costUsd p95DurationMs } } }"
+
+
+@pytest.mark.parametrize(
+    ("interval", "tz"),
+    [("DAY", "UTC"), ("HOUR", "UTC"), ("DAY", "Asia/Kolkata")],  # the daily rollup, the hourly one, the events
+)
+async def test_groups_asked_without_totals_are_read_without_them(gql, workspace, engine, interval, tz):
+    """A grouped series whose totals are not selected (neither `columns { totals }` nor `buckets { metrics }`)
+    reads no totals rows: one grouping set, the groups' numbers as with them (percentiles included)."""
+    await gql.data(TRACK_BATCH, inputs=EVENTS)
+    sent: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        sent.append(statement)
+
+    answers = {}
+    sqlalchemy_event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        for form in (
+            GROUPS_ONLY,
+            GROUPS_AND_TOTALS,
+            BUCKET_GROUPS,
+            BUCKET_GROUPS.replace("start ", "start metrics { calls } "),
+        ):
+            sent.clear()
+            data = await gql.data(SERIES % form, f=WINDOW, interval=interval, tz=tz, groupBy=["PROVIDER"])
+            answers[form] = (data["usageTimeSeries"], [s for s in sent if "width_bucket" in s])
+    finally:
+        sqlalchemy_event.remove(engine.sync_engine, "before_cursor_execute", note)
+    (without, sql_without), (with_totals, sql_with) = answers[GROUPS_ONLY], answers[GROUPS_AND_TOTALS]
+    assert without["columns"]["groups"] == with_totals["columns"]["groups"]
+    assert sum(sum(g["metrics"]["calls"]) for g in without["columns"]["groups"]) == 6
+    assert with_totals["columns"]["totals"]["calls"] == [
+        sum(calls) for calls in zip(*[g["metrics"]["calls"] for g in with_totals["columns"]["groups"]], strict=True)
+    ]
+    assert len(sql_without) == len(sql_with) == 1
+    assert "GROUPING SETS ((bucket, d0))" in sql_without[0] and "(bucket)," not in sql_without[0]
+    assert "GROUPING SETS ((bucket), (bucket, d0))" in sql_with[0]
+    buckets, buckets_with = (answers[f][0]["buckets"] for f in list(answers)[2:])
+    assert [b["groups"] for b in buckets] == [b["groups"] for b in buckets_with]
+    assert "(bucket)," not in answers[BUCKET_GROUPS][1][0]
+    assert sum(b["metrics"]["calls"] for b in buckets_with) == 6

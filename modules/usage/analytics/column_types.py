@@ -11,7 +11,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from modules.core.scalars import BigInt
 from modules.usage.analytics.dimensions import UsageDimension
-from modules.usage.analytics.selection import selected_names
+from modules.usage.analytics.selection import child_fields, selected_names
 from modules.usage.analytics.series_columns import Positions, SeriesColumns, Slots, metric_columns
 from modules.usage.analytics.types import DimensionValueType
 from modules.usage.records import UsageMetrics
@@ -97,11 +97,12 @@ class UsageSeriesColumnsType:
     def of(
         cls, columns: SeriesColumns, dimensions: tuple[UsageDimension, ...], info: strawberry.Info[Any]
     ) -> UsageSeriesColumnsType:
-        selected = selected_metrics(info)
+        selected, totals, at = selected_metrics(info), columns.totals, columns.positions
         return cls(
             starts=columns.starts,
             end=columns.end,
-            totals=UsageMetricColumnsType.of(columns.totals, selected, columns.positions),
+            # Unselected, the totals are not built (and, grouped, not even read: UsageQuery.usage_time_series).
+            totals=UsageMetricColumnsType.of(totals if "totals" in child_fields(info) else [], selected, at),
             groups=[
                 UsageSeriesGroupType(
                     dimensions=[

@@ -13,7 +13,7 @@ from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.grouped_types import GroupedUsageType
 from modules.usage.analytics.inputs import UsageOrder
 from modules.usage.analytics.metrics import SortMetric
-from modules.usage.analytics.selection import asks_percentiles_under, child_fields, metric_needs
+from modules.usage.analytics.selection import asks_percentiles_under, child_fields, metric_needs, selects_under
 from modules.usage.analytics.series import TimeInterval
 from modules.usage.analytics.series_types import UsageTimeSeriesType
 from modules.usage.analytics.service import UsageAnalyticsService, event_cursor
@@ -134,6 +134,7 @@ class UsageQuery:
             dimensions=list(dimensions),
             tag_key=tag_key,
             needs=metric_needs(info),
+            totals=not dimensions or selects_under(info, ("buckets", "metrics"), ("columns", "totals")),
         )
         return UsageTimeSeriesType(interval=interval, time_zone=time_zone, series=series, dimensions=dimensions)
 

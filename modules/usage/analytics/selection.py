@@ -80,3 +80,21 @@ def asks_percentiles_under(info: strawberry.Info[Any], field: str) -> bool:
 
     found = {name for top in info.selected_fields for name in selected_names(under(top.selections))}
     return bool(found & (DURATION_PERCENTILES | TTFT_PERCENTILES))
+
+
+def selects_under(info: strawberry.Info[Any], *paths: tuple[str, ...]) -> bool:
+    """Whether the resolved field's selection reaches any of `paths` (field names from its children down,
+    through fragments): e.g. ("columns", "totals")."""
+
+    def reaches(selections: Iterable[Any], path: tuple[str, ...]) -> bool:
+        if not path:
+            return True
+        for selection in selections:
+            if not isinstance(selection, SelectedField):  # a fragment: its fields are at this level
+                if reaches(selection.selections, path):
+                    return True
+            elif selection.name == path[0] and reaches(selection.selections, path[1:]):
+                return True
+        return False
+
+    return any(reaches(field.selections, path) for field in info.selected_fields for path in paths)

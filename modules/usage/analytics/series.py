@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, bindparam, func, select, text
+from sqlalchemy import DateTime, Integer, bindparam, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -156,9 +156,11 @@ class SeriesReader:
         grouping: GroupBy | None,
         needs: MetricNeeds = ALL_METRICS,
         source: Source | None = None,
+        totals: bool = True,
     ) -> SeriesRows:
         """One statement: each bucket's totals (and its groups, with GROUPING SETS), from the smallest source
-        that answers exactly, unless `source` is given."""
+        that answers exactly, unless `source` is given. Grouped and without `totals`, the groups only (one
+        grouping less to hash, no totals rows to read: the buckets' totals are then absent, as if empty)."""
         source = source or split_for(spec, needs, grouping.dimensions if grouping else (), bounds)
         edges = bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
         bucket = func.width_bucket(source.time(), edges).label("bucket")
@@ -167,8 +169,12 @@ class SeriesReader:
         sets = None
         if keys:
             names = ", ".join(f"d{i}" for i in range(len(keys)))
-            statement = statement.add_columns(func.grouping(*keys).label("grouping_mask"))
-            sets = f"GROUPING SETS ((bucket), (bucket, {names}))"
+            if totals:
+                statement = statement.add_columns(func.grouping(*keys).label("grouping_mask"))
+                sets = f"GROUPING SETS ((bucket), (bucket, {names}))"
+            else:  # one set, every row a group's (mask 0)
+                statement = statement.add_columns(literal(0, Integer).label("grouping_mask"))
+                sets = f"GROUPING SETS ((bucket, {names}))"
             statement = statement.group_by(text(sets))
             order = [
                 text("bucket"),
