@@ -14,6 +14,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import func, select, text
 
+from modules.usage.analytics.aggregates import UsageAggregates
 from modules.usage.analytics.dimensions import GroupBy, UsageDimension
 from modules.usage.analytics.grouping import GroupedUsageReader
 from modules.usage.analytics.metrics import SortMetric
@@ -76,7 +77,8 @@ def random_window(rng: random.Random) -> tuple[datetime | None, datetime | None]
 
 async def test_rankings_of_windows_holding_whole_weeks_equal_the_events(database, stored):
     """topUsers' question (by user, the events naming one) over random windows: the same ranking and sums as from
-    the events; the weeks come from usage_user_weekly whenever the window holds one."""
+    the events, and the same totals with distinct users; the weeks come from usage_user_weekly whenever the
+    window holds one."""
     rng = random.Random(3)
     grouping = GroupBy((UsageDimension.USER,))
     weekly = 0
@@ -95,6 +97,11 @@ async def test_rankings_of_windows_holding_whole_weeks_equal_the_events(database
             ]
             assert answers[0] == answers[1], (spec, order)
             assert answers[1].groups, spec
+            totals = split_for(spec, WITH_USERS)  # distinct users counted once across weeks, days and edges
+            aggregates = UsageAggregates()
+            assert await aggregates.totals(session, spec, WITH_USERS, totals) == await aggregates.totals(
+                session, spec, WITH_USERS, EVENTS
+            ), spec
     assert weekly >= 20
 
 
