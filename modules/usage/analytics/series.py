@@ -91,18 +91,31 @@ def following(start: datetime, interval: TimeInterval) -> datetime:
     return start.replace(year=year, month=month)
 
 
+FIXED_STEPS = {TimeInterval.MINUTE: timedelta(minutes=1), TimeInterval.HOUR: timedelta(hours=1)}
+
+
 def boundaries(start: datetime, end: datetime, interval: TimeInterval, zone: ZoneInfo) -> list[datetime]:
     """Bucket starts from the one holding `start`, and the end of the last one (≥ `end`)."""
     found = [floor(start, interval, zone)]
+    if interval in FIXED_STEPS:  # `following` in one go: the first start plus whole steps of UTC time
+        step, origin = FIXED_STEPS[interval], found[0].astimezone(UTC)
+        steps = max(0, -((found[0] - end) // step))  # the fewest steps that reach `end`
+        if steps > MAX_BUCKETS:
+            raise too_many_buckets(interval)
+        return [(origin + k * step).astimezone(zone) for k in range(steps + 1)]
     while found[-1] < end:
         if len(found) > MAX_BUCKETS:
-            raise BadUserInput.of(
-                "interval",
-                f"more than {MAX_BUCKETS} {interval.value} buckets between filter.from and filter.to: "
-                "narrow the range or use a larger interval",
-            )
+            raise too_many_buckets(interval)
         found.append(following(found[-1], interval))
     return found
+
+
+def too_many_buckets(interval: TimeInterval) -> BadUserInput:
+    return BadUserInput.of(
+        "interval",
+        f"more than {MAX_BUCKETS} {interval.value} buckets between filter.from and filter.to: "
+        "narrow the range or use a larger interval",
+    )
 
 
 @dataclass(frozen=True)
