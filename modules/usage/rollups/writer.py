@@ -61,6 +61,14 @@ SUMS = {
 }
 
 
+def unique_key(table: type[RollupSums] | type[DailyLatencyRow] | type[WeeklyLatencyRow]) -> list[str]:
+    """A rollup's unique key's columns: workspace, bucket, then the event columns kept (what its rows add to)."""
+    mapped = table.__table__
+    assert isinstance(mapped, Table)  # declared as a FromClause; a declarative table maps to a Table
+    (index,) = [i for i in mapped.indexes if i.unique]
+    return [column.name for column in index.columns]
+
+
 @dataclass(frozen=True)
 class RollupStatements:
     """The statements that keep one rollup table."""
@@ -73,11 +81,7 @@ class RollupStatements:
 
     @property
     def key(self) -> list[str]:
-        """The unique key's columns: workspace, bucket, then the event columns kept."""
-        table = self.table.__table__
-        assert isinstance(table, Table)  # declared as a FromClause; a declarative table maps to a Table
-        (index,) = [i for i in table.indexes if i.unique]
-        return [column.name for column in index.columns]
+        return unique_key(self.table)
 
     def adding(self, events: str, sign: str = ":sign") -> str:
         """Adds `sign` times the sums of the events of `events` (the table, or a CTE of some of its rows). Rows go
@@ -104,10 +108,8 @@ def latency_adding(
     histograms of `table` (daily or weekly): each event counts once in the bucket of its duration and once in that
     of its time to first token (where it has them), in its model's row and in the row of every model (provider and
     model null)."""
-    name = table.__tablename__
-    period = "week" if table is WeeklyLatencyRow else "day"
-    key = ("workspace_id", period, "provider", "model", "log_bucket")
-    bucket = BUCKETS[period]
+    name, key = table.__tablename__, unique_key(table)
+    bucket = BUCKETS[key[1]]
     positions = ", ".join(str(i + 1) for i in range(len(key)))
     return (
         f"INSERT INTO {name} ({', '.join(key)}, durations, ttfts) "
