@@ -7,6 +7,7 @@ of the days alone (histograms add exactly, so the percentiles cannot differ)."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -18,12 +19,12 @@ from modules.usage.analytics.aggregates import UsageAggregates
 from modules.usage.analytics.dimensions import GroupBy, UsageDimension
 from modules.usage.analytics.grouping import GroupedUsageReader
 from modules.usage.analytics.metrics import SortMetric
-from modules.usage.analytics.sources import EVENTS, USER_DAILY, USER_WEEKLY
+from modules.usage.analytics.sources import DAILY, EVENTS, HOURLY, USER_DAILY, USER_WEEKLY
 from modules.usage.analytics.split import latency_rows, split_for
 from modules.usage.records import UsageFilterSpec
 from modules.usage.rollups.writer import SUMS
 from tests.documents import TRACK_BATCH
-from tests.usage.test_rollups import WITH_USERS, random_event
+from tests.usage.test_rollups import CHEAP, WITH_USERS, random_event
 
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
 SPAN = timedelta(weeks=5)
@@ -117,6 +118,20 @@ def test_a_window_of_whole_days_reads_its_whole_weeks_from_the_weekly_rows():
     ]
     six_days = UsageFilterSpec(workspace_id=w, start=tuesday, end=tuesday + timedelta(days=6), with_user=True)
     assert split_for(six_days, WITH_USERS) is USER_DAILY  # no whole week: no union
+    off_midnight = replace(six_days, start=tuesday + timedelta(minutes=1))  # a split of days, not of weeks
+    assert split_for(off_midnight, WITH_USERS).shape is USER_DAILY.table
+
+
+def test_a_window_of_whole_hours_reads_its_whole_days_from_the_daily_rows():
+    """The same rule one level down: hours that hold a day read it from usage_daily, its edges from the hours."""
+    w, ten = UUID(int=1), MONDAY + timedelta(hours=10)
+    three_days = split_for(UsageFilterSpec(workspace_id=w, start=ten, end=ten + timedelta(days=3)), CHEAP)
+    assert [(p.source, p.start, p.end) for p in three_days.parts] == [
+        (HOURLY, ten, MONDAY + timedelta(days=1)),
+        (DAILY, MONDAY + timedelta(days=1), MONDAY + timedelta(days=3)),
+        (HOURLY, MONDAY + timedelta(days=3), ten + timedelta(days=3)),
+    ]
+    assert split_for(UsageFilterSpec(workspace_id=w, start=ten, end=ten + timedelta(hours=20)), CHEAP) is HOURLY
 
 
 async def latency_counts(session: Any, spec: UsageFilterSpec, bounds: list[datetime]) -> tuple[list[Any], str]:

@@ -187,8 +187,7 @@ ROLLUPS = (DAILY, HOURLY, USER_WEEKLY, USER_DAILY)
 # The rollup of the same rows by a finer bucket: what a split window (split.py) reads at the edges of the
 # coarser one's buckets.
 FINER = {DAILY: HOURLY, USER_WEEKLY: USER_DAILY, HISTOGRAMS_WEEKLY: HISTOGRAMS}
-# The weekly rollup beside a daily one: a window of whole days that holds a whole week reads its weeks there.
-WEEKLY = {USER_DAILY: USER_WEEKLY, HISTOGRAMS: HISTOGRAMS_WEEKLY}
+COARSER = {finer: coarser for coarser, finer in FINER.items()}
 
 
 def source_for(

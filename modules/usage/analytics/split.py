@@ -31,12 +31,12 @@ from sqlalchemy.orm import aliased
 from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.metrics import MetricNeeds
 from modules.usage.analytics.sources import (
+    COARSER,
     EVENTS,
     FINER,
     HISTOGRAMS,
     HISTOGRAMS_WEEKLY,
     ROLLUPS,
-    WEEKLY,
     Source,
     source_for,
 )
@@ -93,18 +93,20 @@ def split_for(
     bounds: Sequence[datetime] = (),
     percentile_dimensions: Sequence[UsageDimension] | None = None,
 ) -> Source:
-    """source_for's answer when a rollup answers at the window's bounds; else the first rollup that holds the
-    query (all but its ends), over the union of pieces, when any piece is a rollup's; else the events.
-    Percentiles are split only when the window holds a whole day: else the histograms would add nothing
-    but their 2% to an events scan of the same size."""
+    """The first rollup that holds the query (all but its ends) and has a whole bucket in the window, over the
+    union of its buckets and the finer pieces at their edges; else source_for's answer (a rollup that answers at
+    the window's bounds, or the events). A coarser rollup over a source_for answer is used only when the window
+    holds one of its buckets (a week of daily rows, a day of hourly ones): else the union would read the same
+    rows as the finer rollup alone. Percentiles are split only when the window holds a whole day: else the
+    histograms would add nothing but their 2% to an events scan of the same size."""
     asked = (dimensions, bounds, percentile_dimensions)
     found = source_for(spec, needs, *asked)
+    coarser = COARSER.get(found)
+    if coarser is not None and coarser.holds(spec, needs, *asked):
+        within = pieces(spec.start, spec.end, [coarser, found])
+        if any(p.source is coarser for p in within):
+            return split(spec, coarser, within)
     if found is not EVENTS:
-        weekly = WEEKLY.get(found)
-        if weekly is not None and weekly.holds(spec, needs, *asked):
-            weeks = pieces(spec.start, spec.end, [weekly, found])
-            if any(p.source is weekly for p in weeks):
-                return split(spec, weekly, weeks)
         return found
     for source in ROLLUPS:
         if not source.holds(spec, needs, *asked):
@@ -112,10 +114,8 @@ def split_for(
         finer = FINER.get(source)
         chain = [source, *([finer] if finer is not None and finer.holds(spec, needs, *asked) else []), EVENTS]
         found_pieces = pieces(spec.start, spec.end, chain)
-        if not any(p.source.rollup for p in found_pieces):
-            continue
-        if source.bucket == "week" and not any(p.source is source for p in found_pieces):
-            continue  # no whole week: the daily rollup next reads the same days without the union
+        if not any(p.source is source for p in found_pieces):
+            continue  # no whole bucket of its own: a finer rollup next reads the same pieces without it
         percentiles = needs.duration_percentiles or needs.ttft_percentiles
         if percentiles and not any(p.source.rollup for p in pieces(spec.start, spec.end, [HISTOGRAMS, EVENTS])):
             continue
@@ -178,28 +178,28 @@ def latency_rows(spec: UsageFilterSpec, *, by_model: bool, bounds: Sequence[date
     the edges' events bucketed by the same SQL the histograms are written with (so a percentile stays within
     1.96%: rollups/latency.py)."""
     by_model = by_model or bool(filtered_columns(spec) & {"provider", "model"})
-    levels = {
-        HISTOGRAMS: Latency.model.is_not(None) if by_model else Latency.model.is_(None),
-        HISTOGRAMS_WEEKLY: WeeklyLatency.model.is_not(None) if by_model else WeeklyLatency.model.is_(None),
-    }
-    weekly = all(map(HISTOGRAMS_WEEKLY.aligned, bounds))
+    chain = [HISTOGRAMS, EVENTS]
+    if all(map(HISTOGRAMS_WEEKLY.aligned, bounds)):
+        chain.insert(0, HISTOGRAMS_WEEKLY)
     selects: list[Select[Any]] = []
-    for piece in pieces(spec.start, spec.end, [HISTOGRAMS_WEEKLY, HISTOGRAMS, EVENTS][0 if weekly else 1 :]):
+    for piece in pieces(spec.start, spec.end, chain):
         within = replace(spec, start=piece.start, end=piece.end)
-        if piece.source is HISTOGRAMS_WEEKLY:
-            selects.append(_weekly_histograms(within, levels[HISTOGRAMS_WEEKLY]))
-        elif piece.source.rollup:
-            selects.append(select(Latency).where(*HISTOGRAMS.conditions(within), levels[HISTOGRAMS]))
-        else:
+        if not piece.source.rollup:
             selects.append(_edge_histograms(within, by_model))
+            continue
+        table = piece.source.table
+        level = table.model.is_not(None) if by_model else table.model.is_(None)
+        selects.append(_as_daily_histograms(table).where(*piece.source.conditions(within), level))
     return aliased(Latency, union_all(*selects).subquery("latency"), adapt_on_names=True)
 
 
-def _weekly_histograms(spec: UsageFilterSpec, level: ColumnElement[bool]) -> Select[Any]:
-    """usage_latency_weekly's rows of [spec.start, spec.end) (whole weeks) as usage_latency_daily rows."""
+def _as_daily_histograms(table: type[Latency] | type[WeeklyLatency]) -> Select[Any]:
+    """The rows of a latency histogram table as usage_latency_daily rows (a weekly row's `day` its Monday)."""
+    if table is Latency:
+        return select(Latency)
     w = WeeklyLatency
     columns: list[Any] = [w.id, w.workspace_id, w.week.label("day"), w.provider, w.model, w.log_bucket, w.durations]
-    return select(*columns, w.ttfts).where(*HISTOGRAMS_WEEKLY.conditions(spec), level)
+    return select(*columns, w.ttfts)
 
 
 def _edge_histograms(spec: UsageFilterSpec, by_model: bool) -> Select[Any]:
