@@ -160,6 +160,11 @@ async def seed(url: str) -> tuple[str, str]:
             await connection.copy_records_to_table(
                 "usage_events", records=rows(workspace, min(100_000, size - offset), rng), columns=COLUMNS
             )
+    # COPY went around the insert path that claims each event's idempotency key too
+    await connection.execute(
+        "INSERT INTO usage_request_keys (workspace_id, request_id, event_id, occurred_at) "
+        "SELECT workspace_id, request_id, id, occurred_at FROM usage_events ORDER BY workspace_id, request_id"
+    )
     rolled = time.perf_counter()
     for statement in rebuild_statements():  # COPY went around the insert path that keeps the rollups
         await connection.execute(statement)

@@ -199,6 +199,8 @@ def create_app(container: ApplicationContainer | None = None, *, serving: bool =
         )
         for cache in caches:  # NOTIFY clears them
             background.append(asyncio.create_task((await provide(cache())).run(), name="notified-cache"))
+        partitions = await provide(container.usage.partitions())
+        background.append(asyncio.create_task(partitions.run(), name="event-partitions"))
         content_retention = await provide(container.usage.content_retention())
         background.append(asyncio.create_task(content_retention.run(), name="content-retention"))
         if container.settings().retention_days:

@@ -26,6 +26,7 @@ from modules.usage.ingest.service import StoredEventsHook, UsageService
 from modules.usage.ingest.validation import DEFAULT_MAX_EVENT_AGE_DAYS
 from modules.usage.live.service import UsageLive, UsagePublisher
 from modules.usage.repository import UsageRepository
+from modules.usage.retention.partitions import EventPartitions
 from modules.usage.retention.service import UsageRetention
 from modules.usage.rollups.writer import RollupWriter
 from modules.usage.sessions.repository import SessionRepository
@@ -60,7 +61,10 @@ class UsageContainer(containers.DeclarativeContainer):
         SessionService, database=database, repository=session_repository, workspaces=workspaces
     )
     time_buckets = providers.Singleton(SeriesReader)
-    retention = providers.Singleton(UsageRetention, database=database, retention_days=retention_days)
+    partitions = providers.Singleton(EventPartitions, database=database, max_event_age_days=max_event_age_days)
+    retention = providers.Singleton(
+        UsageRetention, database=database, retention_days=retention_days, partitions=partitions
+    )
     conversation_repository = providers.Singleton(ConversationRepository)
     content_settings_cache: providers.Singleton[NotifiedCache[UUID, ContentSettings]] = providers.Singleton(
         NotifiedCache, channel=SETTINGS_CHANNEL, notifications=notifications

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     Text,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -33,12 +32,12 @@ MONEY = Numeric(20, 10)
 
 
 class UsageEventRow(Base):
-    """Costs are NULL when unknown (UNKNOWN_MODEL); sums treat them as 0 and count them as unpriced."""
+    """Costs are NULL when unknown (UNKNOWN_MODEL); sums treat them as 0 and count them as unpriced. Partitioned
+    by month of occurred_at (UTC; modules/usage/retention/partitions.py keeps the months), so its unique indexes
+    hold occurred_at: idempotency lives in usage_request_keys."""
 
     __tablename__ = "usage_events"
     __table_args__ = (
-        # Idempotency: a (workspace, request id) is stored once; the ON CONFLICT target of every insert.
-        UniqueConstraint("workspace_id", "request_id"),
         # Every analytics query filters one workspace and a time range; usageEvents pages newest first
         # by (occurred_at, id). One index serves both, read forwards or backwards.
         Index("ix_usage_events_workspace_time", "workspace_id", "occurred_at", "id"),
@@ -56,12 +55,13 @@ class UsageEventRow(Base):
             "cost_source IN ('CATALOG', 'WORKSPACE_OVERRIDE', 'CALLER', 'UNKNOWN_MODEL')",
             name="cost_source_known",
         ),
+        {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     request_id: Mapped[str] = mapped_column(Text)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     provider: Mapped[str] = mapped_column(Text)
     model: Mapped[str] = mapped_column(Text)
@@ -94,6 +94,21 @@ class UsageEventRow(Base):
     usage_kinds: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     # The price catalogue's id of `model` (one for all its dated snapshots); NULL when the catalogue has none.
     catalogue_model: Mapped[str | None] = mapped_column(Text)
+
+
+class RequestKeyRow(Base):
+    """Idempotency: a (workspace, request id) is stored once. Every stored event's key, the ON CONFLICT target of
+    every insert (a partitioned usage_events cannot hold a unique index without occurred_at); retention deletes a
+    key with its event."""
+
+    __tablename__ = "usage_request_keys"
+    __table_args__ = (Index("ix_usage_request_keys_occurred_at", "occurred_at"),)
+
+    workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    request_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    # Content refers to its event through this (a foreign key needs a unique column; usage_events' is by month).
+    event_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SessionRow(Base):

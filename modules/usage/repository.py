@@ -28,12 +28,28 @@ EVENT_COLUMNS = [f.name for f in fields(UsageEvent)]
 # One statement whatever the batch size, its one parameter the events as a JSON array of objects, read into rows
 # of the table's own type by PostgreSQL. It was one array per column (unnest): asyncpg's array encoder tests every
 # element against collections.abc (~10 µs of Python an event); orjson writes the batch in ~1 µs an event.
+# Each event gets its id first, claims its (workspace, request id) in usage_request_keys (the idempotency key: a
+# partitioned usage_events has no unique index of its own on it), and only the events whose key was new are
+# inserted. A key another transaction holds uncommitted waits for it, as a unique index would.
+ID_SEQUENCE = "usage_events_id_seq"  # the identity's sequence, named by PostgreSQL after the table and column
 INSERT_SQL = text(
-    f"INSERT INTO usage_events ({', '.join(INSERT_COLUMNS)}) "
-    f"SELECT {', '.join(f't.{c}' for c in INSERT_COLUMNS)} "
-    "FROM json_populate_recordset(NULL::usage_events, CAST(:events AS json)) AS t "
-    "ON CONFLICT (workspace_id, request_id) DO NOTHING "
+    f"WITH given AS MATERIALIZED (SELECT nextval('{ID_SEQUENCE}') AS id, "
+    f"{', '.join(f't.{c}' for c in INSERT_COLUMNS)} "
+    "FROM json_populate_recordset(NULL::usage_events, CAST(:events AS json)) AS t), "
+    "claimed AS (INSERT INTO usage_request_keys (workspace_id, request_id, event_id, occurred_at) "
+    "SELECT workspace_id, request_id, id, occurred_at FROM given ON CONFLICT DO NOTHING RETURNING event_id) "
+    f"INSERT INTO usage_events (id, {', '.join(INSERT_COLUMNS)}) OVERRIDING SYSTEM VALUE "
+    f"SELECT {', '.join(f'given.{c}' for c in ('id', *INSERT_COLUMNS))} "
+    "FROM given JOIN claimed ON claimed.event_id = given.id "
     f"RETURNING {', '.join(EVENT_COLUMNS)}"
+)
+
+# Stored events by key: each key's row, then its event in the key's month (pruned to one partition a key).
+FIND_BY_KEYS_SQL = text(
+    f"SELECT {', '.join(f'e.{c}' for c in EVENT_COLUMNS)} FROM usage_request_keys AS k "
+    "JOIN usage_events AS e ON e.id = k.event_id AND e.occurred_at = k.occurred_at "
+    "WHERE (k.workspace_id, k.request_id) IN "
+    "(SELECT * FROM unnest(CAST(:workspaces AS uuid[]), CAST(:requests AS text[])))"
 )
 
 
@@ -100,10 +116,8 @@ class UsageRepository:
     async def find_by_request_ids(self, session: AsyncSession, keys: Sequence[tuple[UUID, str]]) -> list[UsageEvent]:
         if not keys:
             return []
-        key = tuple_(UsageEventRow.workspace_id, UsageEventRow.request_id)
-        statement = select(*[getattr(UsageEventRow, c) for c in EVENT_COLUMNS]).where(key.in_(list(keys)))
-        result = await session.execute(statement)
-        return [event_from_row(row) for row in result]
+        parameters = {"workspaces": [w for w, _ in keys], "requests": [r for _, r in keys]}
+        return [event_from_row(row) for row in await session.execute(FIND_BY_KEYS_SQL, parameters)]
 
     async def by_ids(self, session: AsyncSession, ids: Sequence[int], spec: UsageFilterSpec) -> list[UsageEvent]:
         """The events among `ids` that match the filter, in id order."""
@@ -119,7 +133,10 @@ class UsageRepository:
             *filter_conditions(spec)
         )
         if before is not None:
-            statement = statement.where(tuple_(UsageEventRow.occurred_at, UsageEventRow.id) < before)
+            # the plain bound too: PostgreSQL prunes partitions by it, not by the row comparison
+            statement = statement.where(
+                tuple_(UsageEventRow.occurred_at, UsageEventRow.id) < before, UsageEventRow.occurred_at <= before[0]
+            )
         return statement.order_by(UsageEventRow.occurred_at.desc(), UsageEventRow.id.desc()).limit(limit)
 
     async def page(

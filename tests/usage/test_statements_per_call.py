@@ -99,7 +99,7 @@ async def test_a_single_call_is_one_transaction_without_pings(pooled, monkeypatc
     assert statements.sent == [
         "BEGIN;",
         "SELECT model_prices.id, model_prices.wor",
-        "INSERT INTO usage_events (workspace_id, ",
+        "WITH given AS MATERIALIZED (SELECT nextv",  # claims the keys, inserts the events
         "INSERT INTO users (workspace_id, externa",
         "SELECT pg_notify($1, $2)",
         "SELECT set_config($1, $2, true)",

@@ -57,7 +57,7 @@ class UsageContentRow(Base):
     # Read by (workspace, event): the key a DataLoader batches an answer's events by.
     workspace_id: Mapped[UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
     event_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("usage_events.id", ondelete="CASCADE"), primary_key=True
+        BigInteger, ForeignKey("usage_request_keys.event_id", ondelete="CASCADE"), primary_key=True
     )
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     body: Mapped[bytes] = mapped_column(LargeBinary)

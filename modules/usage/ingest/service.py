@@ -25,7 +25,7 @@ from modules.usage.records import (
     UsageFilterDraft,
 )
 from modules.usage.repository import UsageRepository
-from modules.usage.rollups.writer import RollupWriter
+from modules.usage.rollups.writer import RollupWriter, time_span
 from modules.users import UserService
 from modules.workspaces import Workspace, WorkspaceService
 
@@ -179,9 +179,10 @@ class UsageService:
                 except UnpriceableUsage as refused:  # counts a newer catalogue cannot price: left as they are
                     costs = [event_cost(events[i]) if i in refused.reasons else c for i, c in enumerate(refused.costs)]
                 updates = {e.id: c for e, c in zip(events, costs, strict=True) if not same_cost(e, c)}
-                await self.rollups.remove(session, list(updates))  # out at the old cost, back in at the new
+                span = time_span(events)
+                await self.rollups.remove(session, list(updates), within=span)  # out at the old cost, in at the new
                 await self.repository.set_costs(session, updates)
-                await self.rollups.add(session, list(updates))
+                await self.rollups.add(session, list(updates), within=span)
                 # the catalogue may know a model it did not when the event came (or name it otherwise now)
                 renamed = {
                     e.id: now

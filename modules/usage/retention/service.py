@@ -1,7 +1,9 @@
 """Retention (LLM_USAGE_RETENTION_DAYS): events older than the horizon are deleted; the rollups keep their sums.
 
-Deleted in chunks of the oldest events, each chunk its own short transaction, so ingestion and reads never wait
-long on it. One process at a time prunes (a PostgreSQL advisory lock); every process may try, hourly.
+First their idempotency keys (and through them their content), in chunks; then every month's partition that
+ends before the horizon is dropped whole; then the older events of the month the horizon falls in (and of the
+default partition) are deleted in chunks. Each chunk is its own short transaction, so ingestion and reads never
+wait long on it. One process at a time prunes (a PostgreSQL advisory lock); every process may try, hourly.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import CursorResult, text
+from sqlalchemy import CursorResult, TextClause, text
 
 from modules.core.database import Database
+from modules.usage.retention.partitions import EventPartitions
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +29,20 @@ DELETE_CHUNK_SQL = text(
     "DELETE FROM usage_events WHERE id IN (SELECT id FROM usage_events "
     "WHERE workspace_id = :workspace_id AND occurred_at < :horizon LIMIT :chunk)"
 )
+DELETE_KEYS_SQL = text(
+    "DELETE FROM usage_request_keys WHERE (workspace_id, request_id) IN (SELECT workspace_id, request_id "
+    "FROM usage_request_keys WHERE occurred_at < :horizon LIMIT :chunk)"
+)
 
 
 class UsageRetention:
-    def __init__(self, *, database: Database, retention_days: int | None) -> None:
+    def __init__(
+        self, *, database: Database, retention_days: int | None, partitions: EventPartitions | None = None
+    ) -> None:
         if retention_days is not None and retention_days < 1:
             raise ValueError(f"retention must be at least 1 day (got {retention_days})")
         self.database = database
+        self.partitions = partitions or EventPartitions(database)
         self.retention = timedelta(days=retention_days) if retention_days else None
 
     def horizon(self, now: datetime) -> datetime | None:
@@ -51,6 +61,8 @@ class UsageRetention:
                 return 0
             try:
                 await lock_holder.commit()  # the lock is the session's: no transaction stays open meanwhile
+                await self._delete_in_chunks(DELETE_KEYS_SQL, {"horizon": horizon, "chunk": CHUNK})
+                deleted += await self.partitions.drop_before(horizon)
                 async with self.database.session_factory() as session:
                     listed = await session.execute(text("SELECT id FROM workspaces ORDER BY id"))
                     workspace_ids = list(listed.scalars())
@@ -62,12 +74,16 @@ class UsageRetention:
                 await lock_holder.commit()
 
     async def _prune_workspace(self, workspace_id: UUID, horizon: datetime) -> int:
-        deleted = 0
         parameters = {"workspace_id": workspace_id, "horizon": horizon, "chunk": CHUNK}
+        return await self._delete_in_chunks(DELETE_CHUNK_SQL, parameters)
+
+    async def _delete_in_chunks(self, statement: TextClause, parameters: dict[str, Any]) -> int:
+        """Runs a DELETE of at most CHUNK rows, each in its own transaction, until one deletes fewer; the total."""
+        deleted = 0
         while True:
             async with self.database.session_factory.begin() as session:
                 # execute() is typed as returning a Result; a DELETE's is a CursorResult, which has the rowcount.
-                result = cast(CursorResult[Any], await session.execute(DELETE_CHUNK_SQL, parameters))
+                result = cast(CursorResult[Any], await session.execute(statement, parameters))
                 count = result.rowcount
             deleted += count
             if count < CHUNK:

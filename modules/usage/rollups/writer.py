@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,7 +139,10 @@ def adding_everywhere(events_where: str) -> str:
     return f"WITH batch AS MATERIALIZED (SELECT * FROM usage_events WHERE {events_where}), {rollups} SELECT 1"
 
 
-ADD_EVENTS = text(adding_everywhere("id = ANY(:ids)"))
+# The batch's time span bounds the read, so its plan reads only the partitions of its months (the ids alone would
+# probe every month's primary key).
+ADD_EVENTS = text(adding_everywhere("id = ANY(:ids) AND occurred_at BETWEEN :earliest AND :latest"))
+EVER = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 # A prepared statement's plan is made for its parameters five times, then PostgreSQL may keep a generic one for
 # good: one made while usage_events was nearly empty reads the events with a sequential scan, and keeps doing so
 # as the table grows (measured: 130 ms per rollup at 27,000 events and rising, against 4 ms through the primary
@@ -176,15 +180,33 @@ class RollupWriter:
     """A stored-events hook: adds each batch to every rollup in the batch's own transaction."""
 
     async def on_stored(self, session: AsyncSession, events: Sequence[UsageEvent]) -> None:
-        await self.add(session, [event.id for event in events])
+        await self.add(session, [event.id for event in events], within=time_span(events))
 
-    async def add(self, session: AsyncSession, event_ids: Sequence[int], *, sign: int = 1) -> None:
-        """Adds the stored events `event_ids` to every rollup (or takes them out, with sign -1)."""
+    async def add(
+        self,
+        session: AsyncSession,
+        event_ids: Sequence[int],
+        *,
+        sign: int = 1,
+        within: tuple[datetime, datetime] = EVER,
+    ) -> None:
+        """Adds the stored events `event_ids` to every rollup (or takes them out, with sign -1); `within`, the
+        span of their occurred_at, only bounds the partitions read."""
         if not event_ids:
             return
         await for_this_transaction(session, plan_cache_mode="force_custom_plan")
-        await session.execute(ADD_EVENTS, {"ids": list(event_ids), "sign": sign})
+        earliest, latest = within
+        parameters = {"ids": list(event_ids), "sign": sign, "earliest": earliest, "latest": latest}
+        await session.execute(ADD_EVENTS, parameters)
 
-    async def remove(self, session: AsyncSession, event_ids: Sequence[int]) -> None:
+    async def remove(
+        self, session: AsyncSession, event_ids: Sequence[int], *, within: tuple[datetime, datetime] = EVER
+    ) -> None:
         """Takes events out of the rollups, before they change (re-costing adds them back after)."""
-        await self.add(session, event_ids, sign=-1)
+        await self.add(session, event_ids, sign=-1, within=within)
+
+
+def time_span(events: Sequence[UsageEvent]) -> tuple[datetime, datetime]:
+    """The first and last occurred_at of the events (at least one)."""
+    moments = [event.occurred_at for event in events]
+    return min(moments), max(moments)
