@@ -58,12 +58,13 @@ UPDATE_COSTS_SQL = text(
     "cost_source = c.source "
     "FROM unnest(CAST(:ids AS bigint[]), CAST(:inputs AS numeric[]), CAST(:outputs AS numeric[]), "
     "CAST(:totals AS numeric[]), CAST(:sources AS text[])) AS c(id, input, output, total, source) "
-    "WHERE e.id = c.id"
+    "WHERE e.id = c.id AND e.occurred_at BETWEEN :earliest AND :latest"  # the span: pruned to its months
 )
 
 UPDATE_CATALOGUE_MODELS_SQL = text(
     "UPDATE usage_events AS e SET catalogue_model = c.model "
-    "FROM unnest(CAST(:ids AS bigint[]), CAST(:models AS text[])) AS c(id, model) WHERE e.id = c.id"
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:models AS text[])) AS c(id, model) "
+    "WHERE e.id = c.id AND e.occurred_at BETWEEN :earliest AND :latest"
 )
 
 
@@ -101,6 +102,10 @@ def insert_parameters(events: Sequence[NewUsageEvent]) -> dict[str, str]:
         return {"events": orjson.dumps(rows, default=json_value).decode()}
     except orjson.JSONEncodeError:
         return {"events": json.dumps(rows, default=json_value, ensure_ascii=False, separators=(",", ":"))}
+
+
+def span_parameters(within: tuple[datetime, datetime]) -> dict[str, datetime]:
+    return {"earliest": within[0], "latest": within[1]}
 
 
 class UsageRepository:
@@ -187,17 +192,25 @@ class UsageRepository:
         )
         return [event_from_row(row) for row in (await session.execute(statement))]
 
-    async def set_catalogue_models(self, session: AsyncSession, models: dict[int, str | None]) -> None:
-        """Each event's catalogue model (event id → the catalogue's id of its model, None: not in it)."""
+    async def set_catalogue_models(
+        self, session: AsyncSession, models: dict[int, str | None], *, within: tuple[datetime, datetime]
+    ) -> None:
+        """Each event's catalogue model (event id → the catalogue's id of its model, None: not in it); `within`
+        spans the events' occurred_at."""
         if models:
-            await session.execute(UPDATE_CATALOGUE_MODELS_SQL, {"ids": list(models), "models": list(models.values())})
+            parameters = {"ids": list(models), "models": list(models.values())}
+            await session.execute(UPDATE_CATALOGUE_MODELS_SQL, {**parameters, **span_parameters(within)})
 
-    async def set_costs(self, session: AsyncSession, costs: dict[int, PricedCost]) -> None:
+    async def set_costs(
+        self, session: AsyncSession, costs: dict[int, PricedCost], *, within: tuple[datetime, datetime]
+    ) -> None:
+        """Each event's costs (event id → its cost); `within` spans the events' occurred_at."""
         if not costs:
             return
         await session.execute(
             UPDATE_COSTS_SQL,
             {
+                **span_parameters(within),
                 "ids": list(costs),
                 "inputs": [c.input_cost_usd for c in costs.values()],
                 "outputs": [c.output_cost_usd for c in costs.values()],

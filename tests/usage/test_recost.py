@@ -33,7 +33,7 @@ async def test_pricing_an_unknown_model_then_recosting(gql, workspace):
         TRACK_BATCH,
         inputs=[
             call("u1", "in-house-7b"),
-            call("u2", "in-house-7b"),
+            call("u2", "in-house-7b", occurredAt="2025-07-02T00:00:00Z"),  # another month: recost spans both
             call("u3", "in-house-7b", costUsd="9"),
             call("o1", "gpt-4o", provider="openai"),
             call("x1", "other-unknown"),
@@ -44,7 +44,10 @@ async def test_pricing_an_unknown_model_then_recosting(gql, workspace):
         ("mistral", "in-house-7b", 2),
         ("mistral", "other-unknown", 1),
     ]
-    assert unpriced[0]["firstSeen"] == unpriced[0]["lastSeen"] == "2025-06-01T00:00:00+00:00"
+    assert (unpriced[0]["firstSeen"], unpriced[0]["lastSeen"]) == (
+        "2025-06-01T00:00:00+00:00",
+        "2025-07-02T00:00:00+00:00",
+    )
     # gpt-4o "0.0035" + the caller's "9"; three unpriced calls.
     assert (await gql.data(TOTALS))["usageAnalytics"]["totals"] == {"costUsd": "9.0035", "unpricedCalls": 3}
 

@@ -181,7 +181,7 @@ class UsageService:
                 updates = {e.id: c for e, c in zip(events, costs, strict=True) if not same_cost(e, c)}
                 span = time_span(events)
                 await self.rollups.remove(session, list(updates), within=span)  # out at the old cost, in at the new
-                await self.repository.set_costs(session, updates)
+                await self.repository.set_costs(session, updates, within=span)
                 await self.rollups.add(session, list(updates), within=span)
                 # the catalogue may know a model it did not when the event came (or name it otherwise now)
                 renamed = {
@@ -189,7 +189,7 @@ class UsageService:
                     for e in events
                     if (now := self.providers.catalogue_model(e.provider, e.model)) != e.catalogue_model
                 }
-                await self.repository.set_catalogue_models(session, renamed)
+                await self.repository.set_catalogue_models(session, renamed, within=span)
                 examined += len(events)
                 changed += len(updates)
                 before += sum((e.cost_usd or Decimal(0) for e in events), Decimal(0))
