@@ -22,6 +22,6 @@ async def test_the_settings_hold_in_the_read_and_not_after_it(database: Database
     async with database.session_factory() as session:
         after = (await session.execute(SETTINGS)).one()
     assert default[:3] == ("auto", "4MB", "1000")
-    assert inside[:3] == ("force_custom_plan", "16MB", "10000")
+    assert inside[:3] == ("force_custom_plan", "16MB", "40000")
     assert after[:3] == default[:3]
     assert len({default[3], inside[3], after[3]}) == 1  # one pooled connection throughout

@@ -9,10 +9,12 @@ sorts in memory.
 - `work_mem = 16MB`: at PostgreSQL's 4 MB default the same query spills its sort of 130,000 histogram rows to
   disk (180 ms, against 78 ms in memory). At most ~20 connections a process, each with a few such nodes.
 
-- `parallel_setup_cost = 10000` (PostgreSQL's default: 1000): a window read as a union of weekly and daily rollup
-  rows (split.py) is a Parallel Append the planner finds worth two workers even for 1,600 histogram rows; their
-  start cost more than the scan (at 10M events the overview's p95 took 11.5 ms of SQL with them, 5.8 without).
-  Ten times the default keeps workers for what they pay off on: scans of the events of long windows.
+- `parallel_setup_cost = 40000` (PostgreSQL's default: 1000): a Gather costs ~10 ms here (its workers' start and
+  the merge of their sorted halves), ~30,000 of the planner's units on this machine (the serial per-model statement
+  below: 122,000 units, 38 ms). At the default the planner splits rollup reads of tens of thousands of rows across
+  two workers that lose: at 10M events the per-model percentiles took 48-51 ms of SQL with two workers (Gather
+  Merge of 14,700 partial groups), 38-40 serial; the overview's p95 11.5 ms with them, 5.8 without. Workers stay
+  for what pays for them: scans of the events of long windows (hundreds of thousands of rows, hundreds of ms).
 
 All are set for the transaction only (`for_this_transaction`, modules/core/database.py), so they hold through
 PgBouncer in transaction mode and on a hot standby too, and never reach the writes that share the pool.
@@ -28,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modules.core.database import Database, for_this_transaction
 
 WORK_MEM = "16MB"
-PARALLEL_SETUP_COST = "10000"
+PARALLEL_SETUP_COST = "40000"
 
 
 @asynccontextmanager
