@@ -173,3 +173,39 @@ async def test_a_series_of_more_than_20000_bucket_groups_is_refused_naming_group
     error = await gql.error(calls, filter=day)
     assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "groupBy")
     assert error["message"] == "groupBy: more than 20000 bucket groups: narrow the filter or range"
+
+
+async def test_groups_come_most_cost_first_in_each_bucket_and_in_the_columns(gql, workspace):
+    """Buckets list each one's groups by cost (then calls, then value); the columns order the groups by their
+    cost over the range, whatever order PostgreSQL hands the rows in (the columns read them unsorted)."""
+    costs = {"m-a": ["1", "5"], "m-b": ["4", "0.5"], "m-c": ["2", "2"], "m-d": ["3", "3"], "m-e": ["0.1", "9"]}
+    inputs = [
+        {"workspaceId": "acme", "provider": "openai", "model": model, "promptTokens": 1, "completionTokens": 1,
+         "costUsd": cost, "occurredAt": f"2025-06-0{day + 1}T12:00:00Z"}
+        for model, per_day in costs.items()
+        for day, cost in enumerate(per_day)
+    ]  # fmt: skip
+    await gql.data(TRACK_BATCH, inputs=inputs)
+    window = {"workspaceId": "acme", "from": "2025-06-01T00:00:00Z", "to": "2025-06-03T00:00:00Z"}
+    buckets = await gql.data(
+        "query($f: UsageFilter!) { usageTimeSeries(filter: $f, interval: DAY, groupBy: [MODEL]) "
+        "{ buckets { groups { dimensions { value } metrics { costUsd } } } } }",
+        f=window,
+    )
+    assert [[g["dimensions"][0]["value"] for g in b["groups"]] for b in buckets["usageTimeSeries"]["buckets"]] == [
+        ["m-b", "m-d", "m-c", "m-a", "m-e"],
+        ["m-e", "m-a", "m-d", "m-c", "m-b"],
+    ]
+    columns = await gql.data(
+        "query($f: UsageFilter!) { usageTimeSeries(filter: $f, interval: DAY, groupBy: [MODEL]) "
+        "{ columns { groups { dimensions { value } metrics { costUsd } } } } }",
+        f=window,
+    )
+    groups = columns["usageTimeSeries"]["columns"]["groups"]
+    assert [(g["dimensions"][0]["value"], g["metrics"]["costUsd"]) for g in groups] == [
+        ("m-e", ["0.1", "9"]),
+        ("m-a", ["1", "5"]),  # 6 as m-d's, 2 calls as its: by value
+        ("m-d", ["3", "3"]),
+        ("m-b", ["4", "0.5"]),
+        ("m-c", ["2", "2"]),
+    ]

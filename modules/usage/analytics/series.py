@@ -170,10 +170,14 @@ class SeriesReader:
         needs: MetricNeeds = ALL_METRICS,
         source: Source | None = None,
         totals: bool = True,
+        ordered: bool = True,
     ) -> SeriesRows:
         """One statement: each bucket's totals (and its groups, with GROUPING SETS), from the smallest source
         that answers exactly, unless `source` is given. Grouped and without `totals`, the groups only (one
-        grouping less to hash, no totals rows to read: the buckets' totals are then absent, as if empty)."""
+        grouping less to hash, no totals rows to read: the buckets' totals are then absent, as if empty).
+        Without `ordered` the rows come in no order: for readers that place them by bucket and order the groups
+        themselves (columns_of); sorting 5,760 groups by cost and a collated text was a fifth of the hourly
+        series' SQL."""
         source = source or split_for(spec, needs, grouping.dimensions if grouping else (), bounds)
         edges = bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
         bucket = func.width_bucket(source.time(), edges).label("bucket")
@@ -211,7 +215,9 @@ class SeriesReader:
             joined = ["bucket", *[key.name for key in keys], *(["grouping_mask"] if keys else [])]
             statement = select(with_percentiles(statement.subquery("sums"), latency, joined).subquery("rows"))
         connection = await session.connection()  # Core rows: the ORM's row loading took a fifth of an hourly series
-        result = await connection.execute(statement.order_by(*order).limit(MAX_SERIES_ROWS + 1))
+        result = await connection.execute(
+            (statement.order_by(*order) if ordered else statement).limit(MAX_SERIES_ROWS + 1)
+        )
         rows = result.all()
         if len(rows) > MAX_SERIES_ROWS:
             raise BadUserInput.of("groupBy", f"more than {MAX_SERIES_ROWS} bucket groups: narrow the filter or range")

@@ -154,10 +154,12 @@ class UsageAnalyticsService:
         tag_key: str | None,
         needs: MetricNeeds = ALL_METRICS,
         totals: bool = True,
+        ordered: bool = True,
     ) -> TimeSeries:
         """Buckets aligned to `time_zone` from the one holding filter.from (default: a span that suits the
         interval before filter.to) to filter.to (default: now); empty buckets hold zeros (grouped and without
-        `totals`, the buckets' own totals are not read: zeros)."""
+        `totals`, the buckets' own totals are not read: zeros; without `ordered`, the groups are read unordered,
+        for the columns, which order them)."""
         zone = zone_named(time_zone)
         grouping = GroupBy.check(dimensions, tag_key) if dimensions else None
         spec = await resolve_filter(self.workspaces, principal, given)
@@ -166,7 +168,7 @@ class UsageAnalyticsService:
         bounds = boundaries(start, end, interval, zone)
         async with analytic_session(self.database) as session:
             spec = replace(spec, start=start, end=end)
-            read = await self.time_buckets.rows(session, spec, bounds, grouping, needs, totals=totals)
+            read = await self.time_buckets.rows(session, spec, bounds, grouping, needs, totals=totals, ordered=ordered)
         return TimeSeries(workspace_id=spec.workspace_id, read=read)
 
     async def top_users(
