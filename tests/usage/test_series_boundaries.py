@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from modules.core.errors import BadUserInput
-from modules.usage.analytics.series import MAX_BUCKETS, TimeInterval, boundaries, floor, following
+from modules.usage.analytics.series import MAX_BUCKETS, TimeInterval, boundaries, floor, following, one_hour_apart
 
 ZONES = ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "Europe/Istanbul", "Australia/Lord_Howe"]
 
@@ -42,3 +42,18 @@ def test_fixed_step_bounds_are_the_stepped_ones():
         assert got == want, (start, end, interval, zone)
         assert [b.isoformat() for b in got] == [b.isoformat() for b in want]  # the same offsets shown
     assert 20 < refused < 200
+
+
+def test_hour_buckets_counted_from_the_first_hour_only_when_each_is_one_whole_utc_hour():
+    """series.bucket_number numbers an hourly rollup's rows by arithmetic only for bounds one_hour_apart accepts."""
+
+    def hours(zone: str, start: datetime, count: int) -> list[datetime]:
+        first = start.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+        return [(first + timedelta(hours=i)).astimezone(ZoneInfo(zone)) for i in range(count)]
+
+    assert one_hour_apart(hours("UTC", datetime(2026, 10, 2), 720))
+    assert one_hour_apart(hours("America/New_York", datetime(2026, 3, 7), 72))  # across the spring change
+    assert not one_hour_apart(hours("Asia/Kolkata", datetime(2026, 10, 2), 24))  # its hours start at :30 UTC
+    days = [datetime(2026, 10, 2 + i, tzinfo=UTC) for i in range(3)]
+    assert not one_hour_apart(days)
+    assert not one_hour_apart([])

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Integer, bindparam, func, literal, select, text
+from sqlalchemy import BigInteger, ColumnElement, DateTime, Integer, bindparam, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -180,7 +181,7 @@ class SeriesReader:
         series' SQL."""
         source = source or split_for(spec, needs, grouping.dimensions if grouping else (), bounds)
         edges = bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
-        bucket = func.width_bucket(source.time(), edges).label("bucket")
+        bucket = bucket_number(source, bounds, edges).label("bucket")
         keys = grouping.columns(source.table) if grouping else []
         statement = select(bucket, *keys, *source.metrics(needs)).where(*source.conditions(spec))
         sets = None
@@ -222,6 +223,23 @@ class SeriesReader:
         if len(rows) > MAX_SERIES_ROWS:
             raise BadUserInput.of("groupBy", f"more than {MAX_SERIES_ROWS} bucket groups: narrow the filter or range")
         return SeriesRows(bounds=bounds, keys=len(keys), rows=rows, columns=tuple(result.keys()))
+
+
+def bucket_number(source: Source, bounds: Sequence[datetime], edges: Any) -> ColumnElement[int]:
+    """Each row's bucket, 1 for the first: `width_bucket` over the bounds; when every bucket is one hour of the
+    hourly rollup, the row's hour counted from the first (width_bucket's binary search through 720 bounds,
+    ten timestamp comparisons a row, was a third of an hourly series' SQL at 10M events)."""
+    if source.bucket == "hour" and not source.parts and one_hour_apart(bounds):
+        first = bindparam("first_hour", int(bounds[0].timestamp()) // 3600, type_=BigInteger)
+        hours = cast(func.date_part("epoch", source.time()), BigInteger) // 3600
+        return hours - first + 1
+    return func.width_bucket(source.time(), edges)
+
+
+def one_hour_apart(bounds: Sequence[datetime]) -> bool:
+    """Whether the bounds are whole UTC hours, each an hour after the one before."""
+    moments = [bound.timestamp() for bound in bounds]
+    return bool(moments) and moments[0] % 3600 == 0 and all(b - a == 3600 for a, b in pairwise(moments))
 
 
 def buckets_of(read: SeriesRows) -> list[TimeBucket]:
