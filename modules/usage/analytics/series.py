@@ -25,7 +25,7 @@ from modules.core.errors import BadUserInput
 from modules.core.time_zones import time_zone
 from modules.usage.analytics.dimensions import GroupBy
 from modules.usage.analytics.histograms import histogram_percentiles, wants_percentiles, with_percentiles
-from modules.usage.analytics.metrics import ALL_METRICS, MetricNeeds, metrics_reader
+from modules.usage.analytics.metrics import ALL_METRICS, OPTIONAL_SUMS, MetricNeeds, metrics_reader
 from modules.usage.analytics.sources import Source, day_start
 from modules.usage.analytics.split import latency_rows, split_for
 from modules.usage.records import DimensionGroup, UsageFilterSpec, UsageMetrics
@@ -172,6 +172,7 @@ class SeriesReader:
         source: Source | None = None,
         totals: bool = True,
         ordered: bool = True,
+        compact: bool = False,
     ) -> SeriesRows:
         """One statement: each bucket's totals (and its groups, with GROUPING SETS), from the smallest source
         that answers exactly, unless `source` is given. Grouped and without `totals`, the groups only (one
@@ -183,7 +184,10 @@ class SeriesReader:
         edges = bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
         bucket = bucket_number(source, bounds, edges).label("bucket")
         keys = grouping.columns(source.table) if grouping else []
-        statement = select(bucket, *keys, *source.metrics(needs)).where(*source.conditions(spec))
+        metrics = source.metrics(needs)
+        if compact:
+            metrics = [m for m in metrics if m.name not in OPTIONAL_SUMS or m.name in needs.sums]
+        statement = select(bucket, *keys, *metrics).where(*source.conditions(spec))
         sets = None
         if keys:
             names = ", ".join(f"d{i}" for i in range(len(keys)))

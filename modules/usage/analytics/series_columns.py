@@ -99,10 +99,12 @@ def metric_reader(name: str, at: Positions) -> Callable[[Any], Any]:
         column, place = PERCENTILE_PLACES[name]
         position = at[column]
         return lambda row: values[place] if (values := row[position]) else None
-    errors, calls, cost = at["error_count"], at["calls"], at["cost_usd"]
+    calls = at["calls"]  # the columns a metric reads only (a compact read holds only the sums asked)
     if name == "error_rate":
+        errors = at["error_count"]
         return lambda row: row[errors] / row[calls] if row[calls] else 0.0
     if name == "avg_cost_per_call":
+        cost = at["cost_usd"]
         return lambda row: quantize(row[cost] / row[calls]) if row[calls] else None
     return itemgetter(at[name])
 

@@ -155,6 +155,7 @@ class UsageAnalyticsService:
         needs: MetricNeeds = ALL_METRICS,
         totals: bool = True,
         ordered: bool = True,
+        compact: bool = False,
     ) -> TimeSeries:
         """Buckets aligned to `time_zone` from the one holding filter.from (default: a span that suits the
         interval before filter.to) to filter.to (default: now); empty buckets hold zeros (grouped and without
@@ -168,7 +169,9 @@ class UsageAnalyticsService:
         bounds = boundaries(start, end, interval, zone)
         async with analytic_session(self.database) as session:
             spec = replace(spec, start=start, end=end)
-            read = await self.time_buckets.rows(session, spec, bounds, grouping, needs, totals=totals, ordered=ordered)
+            read = await self.time_buckets.rows(
+                session, spec, bounds, grouping, needs, totals=totals, ordered=ordered, compact=compact
+            )
         return TimeSeries(workspace_id=spec.workspace_id, read=read)
 
     async def top_users(
