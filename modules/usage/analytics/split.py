@@ -26,7 +26,6 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.orm import aliased
 
 from modules.usage.analytics.dimensions import UsageDimension
 from modules.usage.analytics.metrics import MetricNeeds
@@ -192,7 +191,7 @@ def latency_rows(spec: UsageFilterSpec, *, by_model: bool, bounds: Sequence[date
         table = piece.source.table
         level = table.model.is_not(None) if by_model else table.model.is_(None)
         selects.append(_as_daily_histograms(table).where(*piece.source.conditions(within), level))
-    return aliased(Latency, union_all(*selects).subquery("latency"), adapt_on_names=True)
+    return union_all(*selects).subquery("latency").c  # its columns by name, as split()'s (no ORM alias to adapt)
 
 
 def _as_daily_histograms(table: type[Latency] | type[WeeklyLatency]) -> Select[Any]:
