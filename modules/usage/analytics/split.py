@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Select,
+    Subquery,
     case,
     cast,
     func,
@@ -122,13 +123,26 @@ def split_for(
     return EVENTS
 
 
+class UnionColumns:
+    """A union's columns by name (`union.user_id`), standing where a rollup table would (hashed and compared by
+    identity, as the ORM alias it replaces was; a ColumnCollection cannot be hashed)."""
+
+    __slots__ = ("_columns",)
+
+    def __init__(self, union: Subquery) -> None:
+        self._columns = union.c
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._columns, name)
+
+
 def split(spec: UsageFilterSpec, shape: Source, parts: Sequence[Piece]) -> Source:
     """A source over the union of `parts`, each a select of `shape`'s columns under the spec's conditions."""
     selects = [_shaped(replace(spec, start=p.start, end=p.end), shape, p.source) for p in parts]
     rows = union_all(*selects).subquery("pieces")
     # its columns by name (rows.c.user_id), not an ORM alias of the shape: adapting each column of an alias to
     # a fresh union looked every one up through the union's columns, half of topUsers' CPU
-    return Source(rows.c, shape.bucket, shape=shape.table, parts=tuple(parts))
+    return Source(UnionColumns(rows), shape.bucket, shape=shape.table, parts=tuple(parts))
 
 
 def _shaped(spec: UsageFilterSpec, shape: Source, source: Source) -> Select[Any]:
@@ -191,7 +205,7 @@ def latency_rows(spec: UsageFilterSpec, *, by_model: bool, bounds: Sequence[date
         table = piece.source.table
         level = table.model.is_not(None) if by_model else table.model.is_(None)
         selects.append(_as_daily_histograms(table).where(*piece.source.conditions(within), level))
-    return union_all(*selects).subquery("latency").c  # its columns by name, as split()'s (no ORM alias to adapt)
+    return UnionColumns(union_all(*selects).subquery("latency"))  # by name, as split()'s (no ORM alias to adapt)
 
 
 def _as_daily_histograms(table: type[Latency] | type[WeeklyLatency]) -> Select[Any]:
