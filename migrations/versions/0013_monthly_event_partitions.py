@@ -38,6 +38,11 @@ INDEXES = (
     "CREATE INDEX ix_usage_events_workspace_user_time ON usage_events (workspace_id, user_id, occurred_at)",
     "CREATE INDEX ix_usage_events_workspace_session_time ON usage_events (workspace_id, session_id, occurred_at)",
 )
+EVENT_INDEXES = (
+    "ix_usage_events_workspace_time",
+    "ix_usage_events_workspace_user_time",
+    "ix_usage_events_workspace_session_time",
+)
 FOREIGN_KEYS = (
     "ALTER TABLE usage_events ADD CONSTRAINT fk_usage_events_workspace_id_workspaces FOREIGN KEY (workspace_id) "
     "REFERENCES workspaces (id) ON DELETE CASCADE",
@@ -67,9 +72,8 @@ def upgrade() -> None:
         "ALTER TABLE usage_events_unpartitioned DROP CONSTRAINT pk_usage_events, "
         "DROP CONSTRAINT uq_usage_events_workspace_id_request_id"
     )
-    for name in ("ix_usage_events_workspace_time", "ix_usage_events_workspace_user_time"):
+    for name in EVENT_INDEXES:
         op.execute(f"DROP INDEX {name}")
-    op.execute("DROP INDEX ix_usage_events_workspace_session_time")
     op.execute(
         "CREATE TABLE usage_events (LIKE usage_events_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
         "PARTITION BY RANGE (occurred_at)"
@@ -124,9 +128,8 @@ def downgrade() -> None:
     op.execute("DROP TABLE usage_request_keys")
     op.execute("ALTER TABLE usage_events RENAME TO usage_events_partitioned")
     op.execute("ALTER TABLE usage_events_partitioned DROP CONSTRAINT pk_usage_events")
-    for name in ("ix_usage_events_workspace_time", "ix_usage_events_workspace_user_time"):
+    for name in EVENT_INDEXES:
         op.execute(f"DROP INDEX {name}")
-    op.execute("DROP INDEX ix_usage_events_workspace_session_time")
     op.execute("CREATE TABLE usage_events (LIKE usage_events_partitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     op.execute("INSERT INTO usage_events SELECT * FROM usage_events_partitioned ORDER BY id")
     last_id = bind.execute(text("SELECT max(id) FROM usage_events")).scalar()

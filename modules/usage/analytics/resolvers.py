@@ -135,8 +135,7 @@ class UsageQuery:
             tag_key=tag_key,
             needs=metric_needs(info),
             totals=not dimensions or selects_under(info, ("buckets", "metrics"), ("columns", "totals")),
-            ordered=selects_under(info, ("buckets", "groups")),  # the columns order their groups themselves
-            compact=not selects_under(info, ("buckets",)),  # the columns read only the metrics asked
+            columns_only=not selects_under(info, ("buckets",)),
         )
         return UsageTimeSeriesType(interval=interval, time_zone=time_zone, series=series, dimensions=dimensions)
 

@@ -171,21 +171,22 @@ class SeriesReader:
         needs: MetricNeeds = ALL_METRICS,
         source: Source | None = None,
         totals: bool = True,
-        ordered: bool = True,
-        compact: bool = False,
+        columns_only: bool = False,
     ) -> SeriesRows:
         """One statement: each bucket's totals (and its groups, with GROUPING SETS), from the smallest source
         that answers exactly, unless `source` is given. Grouped and without `totals`, the groups only (one
         grouping less to hash, no totals rows to read: the buckets' totals are then absent, as if empty).
-        Without `ordered` the rows come in no order: for readers that place them by bucket and order the groups
-        themselves (columns_of); sorting 5,760 groups by cost and a collated text was a fifth of the hourly
-        series' SQL."""
+        `columns_only`: the rows are for columns_of alone, which places them by bucket, orders the groups itself
+        and reads the columns it is asked for by name; so they come unsorted (sorting 5,760 groups by cost and a
+        collated text was a fifth of the hourly series' SQL) and without the sums `needs` leaves out, not even as
+        the constants metrics_reader (for buckets) reads (18 such columns of 5,760 rows were most of loading
+        them)."""
         source = source or split_for(spec, needs, grouping.dimensions if grouping else (), bounds)
         edges = bindparam("bounds", [b.astimezone(UTC) for b in bounds], type_=ARRAY(DateTime(True)))
         bucket = bucket_number(source, bounds, edges).label("bucket")
         keys = grouping.columns(source.table) if grouping else []
         metrics = source.metrics(needs)
-        if compact:
+        if columns_only:
             metrics = [m for m in metrics if m.name not in OPTIONAL_SUMS or m.name in needs.sums]
         statement = select(bucket, *keys, *metrics).where(*source.conditions(spec))
         sets = None
@@ -221,7 +222,7 @@ class SeriesReader:
             statement = select(with_percentiles(statement.subquery("sums"), latency, joined).subquery("rows"))
         connection = await session.connection()  # Core rows: the ORM's row loading took a fifth of an hourly series
         result = await connection.execute(
-            (statement.order_by(*order) if ordered else statement).limit(MAX_SERIES_ROWS + 1)
+            (statement if columns_only else statement.order_by(*order)).limit(MAX_SERIES_ROWS + 1)
         )
         rows = result.all()
         if len(rows) > MAX_SERIES_ROWS:

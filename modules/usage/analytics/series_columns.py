@@ -99,7 +99,7 @@ def metric_reader(name: str, at: Positions) -> Callable[[Any], Any]:
         column, place = PERCENTILE_PLACES[name]
         position = at[column]
         return lambda row: values[place] if (values := row[position]) else None
-    calls = at["calls"]  # the columns a metric reads only (a compact read holds only the sums asked)
+    calls = at["calls"]  # the columns a metric reads only (read for the columns alone, a row holds only the sums asked)
     if name == "error_rate":
         errors = at["error_count"]
         return lambda row: row[errors] / row[calls] if row[calls] else 0.0

@@ -154,13 +154,11 @@ class UsageAnalyticsService:
         tag_key: str | None,
         needs: MetricNeeds = ALL_METRICS,
         totals: bool = True,
-        ordered: bool = True,
-        compact: bool = False,
+        columns_only: bool = False,
     ) -> TimeSeries:
         """Buckets aligned to `time_zone` from the one holding filter.from (default: a span that suits the
         interval before filter.to) to filter.to (default: now); empty buckets hold zeros (grouped and without
-        `totals`, the buckets' own totals are not read: zeros; without `ordered`, the groups are read unordered,
-        for the columns, which order them)."""
+        `totals`, the buckets' own totals are not read: zeros; `columns_only`: read for the columns alone)."""
         zone = zone_named(time_zone)
         grouping = GroupBy.check(dimensions, tag_key) if dimensions else None
         spec = await resolve_filter(self.workspaces, principal, given)
@@ -170,7 +168,7 @@ class UsageAnalyticsService:
         async with analytic_session(self.database) as session:
             spec = replace(spec, start=start, end=end)
             read = await self.time_buckets.rows(
-                session, spec, bounds, grouping, needs, totals=totals, ordered=ordered, compact=compact
+                session, spec, bounds, grouping, needs, totals=totals, columns_only=columns_only
             )
         return TimeSeries(workspace_id=spec.workspace_id, read=read)
 
